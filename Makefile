@@ -1,0 +1,53 @@
+# Two commands on a fresh machine: `make run` (install + materialise everything) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+export CORRPLAT_HOME ?= $(CURDIR)/.corrplat
+export DAGSTER_HOME  ?= $(CORRPLAT_HOME)/dagster
+
+.PHONY: install run test lint format validate ui bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+run: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m correlation_platform.orchestration.materialize_all
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+validate: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster definitions validate -w workspace.yaml
+
+# Dagster UI on http://127.0.0.1:3000 (with the daemon), MLflow UI on http://127.0.0.1:5000.
+ui: install $(DAGSTER_HOME)/dagster.yaml
+	@mkdir -p $(CORRPLAT_HOME)/mlflow
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CORRPLAT_HOME)/mlflow/mlflow.db \
+		--default-artifact-root $(CORRPLAT_HOME)/mlflow/artifacts --host 127.0.0.1 --port 5000 & \
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(CORRPLAT_HOME)

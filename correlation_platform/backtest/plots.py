@@ -1,0 +1,72 @@
+"""Report figures as PNG bytes (matplotlib, headless)."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from correlation_platform.backtest.metrics import drawdown
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def cumulative_returns_png(series: dict[str, pd.Series]) -> bytes:
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for name, r in series.items():
+        ax.plot((1.0 + r).cumprod(), label=name, lw=1.2)
+    ax.set_title("Growth of 1 (after costs)")
+    ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _png(fig)
+
+
+def drawdown_png(series: dict[str, pd.Series]) -> bytes:
+    fig, ax = plt.subplots(figsize=(9, 3))
+    for name, r in series.items():
+        ax.plot(drawdown(r), label=name, lw=1.0)
+    ax.set_title("Drawdown")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _png(fig)
+
+
+def forecast_loss_png(losses: dict[str, pd.Series]) -> bytes:
+    fig, ax = plt.subplots(figsize=(9, 3))
+    for name, loss in losses.items():
+        ax.plot(loss.index, loss.to_numpy(), label=name, lw=1.0)
+    ax.set_title("Forecast error: Frobenius distance to realised correlation")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _png(fig)
+
+
+def correlation_heatmaps_png(
+    predicted: np.ndarray, realized: np.ndarray, assets: list[str], title: str
+) -> bytes:
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    panels = [
+        (predicted, "predicted"),
+        (realized, "realised"),
+        (predicted - realized, "predicted - realised"),
+    ]
+    for ax, (m, label) in zip(axes, panels, strict=True):
+        im = ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
+        ax.set_title(label)
+        ticks = np.arange(len(assets))
+        ax.set_xticks(ticks, assets, rotation=90, fontsize=7)
+        ax.set_yticks(ticks, assets, fontsize=7)
+    fig.colorbar(im, ax=axes, shrink=0.8)
+    fig.suptitle(title)
+    return _png(fig)

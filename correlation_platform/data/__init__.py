@@ -1,0 +1,24 @@
+"""L1: sources -> :class:`MarketData` (DESIGN.md section 2)."""
+
+from __future__ import annotations
+
+from correlation_platform.data.market_data import MarketData
+from correlation_platform.data.validation import DataValidationError
+
+SOURCES = ("bundled", "synthetic")
+
+
+def load_market_data(source: str = "bundled", **options) -> MarketData:
+    """Load a universe from ``source`` (one of ``SOURCES``); options go to that source."""
+    if source == "bundled":
+        from correlation_platform.data.bundled import load_bundled
+
+        return load_bundled(**options)
+    if source == "synthetic":
+        from correlation_platform.data.synthetic import simulate_market
+
+        return simulate_market(**options)
+    raise ValueError(f"unknown data source {source!r}; available: {SOURCES}")
+
+
+__all__ = ["SOURCES", "DataValidationError", "MarketData", "load_market_data"]

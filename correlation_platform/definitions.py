@@ -1,0 +1,52 @@
+"""The one Dagster entry point: ``defs``."""
+
+from __future__ import annotations
+
+from dagster import Definitions, load_assets_from_modules
+
+from correlation_platform.orchestration.assets import (
+    evaluation,
+    features,
+    ingestion,
+    models,
+    monitoring,
+    predictions,
+)
+from correlation_platform.orchestration.io_manager import ParquetIOManager
+from correlation_platform.orchestration.jobs import daily_prediction_job, retraining_job
+from correlation_platform.orchestration.resources import (
+    MarketDataResource,
+    MlflowResource,
+    PlatformSettings,
+)
+from correlation_platform.orchestration.schedules import (
+    daily_prediction_schedule,
+    quarterly_retraining_schedule,
+)
+from correlation_platform.orchestration.sensors import (
+    champion_selection_sensor,
+    correlation_drift_sensor,
+    run_failure_alert_sensor,
+)
+
+ASSET_MODULES = [ingestion, features, models, predictions, evaluation, monitoring]
+
+
+def build_definitions(resources: dict | None = None) -> Definitions:
+    """Definitions with default resources, any of which ``resources`` may replace (tests)."""
+    default = {
+        "io_manager": ParquetIOManager(),
+        "market_data": MarketDataResource(),
+        "mlflow": MlflowResource(),
+        "settings": PlatformSettings(),
+    }
+    return Definitions(
+        assets=load_assets_from_modules(ASSET_MODULES),
+        jobs=[daily_prediction_job, retraining_job],
+        schedules=[daily_prediction_schedule, quarterly_retraining_schedule],
+        sensors=[correlation_drift_sensor, run_failure_alert_sensor, champion_selection_sensor],
+        resources={**default, **(resources or {})},
+    )
+
+
+defs = build_definitions()

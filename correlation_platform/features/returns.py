@@ -1,0 +1,29 @@
+"""Returns and trailing volatility: every value at t uses prices up to t only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+TRADING_DAYS = 252
+
+
+def simple_returns(prices: pd.DataFrame) -> pd.DataFrame:
+    """Close-to-close simple returns; the first row (no previous close) is dropped."""
+    return prices.pct_change(fill_method=None).iloc[1:]
+
+
+def trailing_volatility(
+    returns: pd.DataFrame, window: int = 21, annualise: bool = True
+) -> pd.DataFrame:
+    vol = returns.rolling(window, min_periods=window).std()
+    return vol * np.sqrt(TRADING_DAYS) if annualise else vol
+
+
+def ewma_volatility(
+    returns: pd.DataFrame, halflife: float = 21.0, annualise: bool = True
+) -> pd.DataFrame:
+    """RiskMetrics-style EWMA volatility (zero mean), causal."""
+    var = (returns**2).ewm(halflife=halflife, adjust=True).mean()
+    vol = np.sqrt(var)
+    return vol * np.sqrt(TRADING_DAYS) if annualise else vol

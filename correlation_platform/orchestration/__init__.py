@@ -1,0 +1,1 @@
+"""Dagster only: assets, checks, jobs, schedules, sensors, resources, IO manager."""

@@ -1,0 +1,85 @@
+"""Features: cleaned prices, returns, the point-in-time feature panel and the labels."""
+
+import pandas as pd
+from dagster import AssetExecutionContext, AssetIn, Output, asset
+
+from correlation_platform import features as feat
+from correlation_platform.orchestration.assets._metadata import frame_summary, markdown_table
+from correlation_platform.orchestration.checks import check_frame, no_missing_spec
+from correlation_platform.orchestration.resources import PlatformSettings
+
+GROUP = "features"
+
+
+@asset(group_name=GROUP, kinds={"pandas", "parquet"}, check_specs=[no_missing_spec("clean_prices")])
+def clean_prices(context: AssetExecutionContext, raw_prices: pd.DataFrame):
+    """Prices after documented cleaning (limited forward fill, never back-fill)."""
+    result = feat.clean_prices(raw_prices)
+    for _, row in result.report.iterrows():
+        context.log.info(f"cleaning: {row['action']} {row['asset']}: {row['detail']}")
+    yield Output(
+        result.prices,
+        metadata={
+            **frame_summary(result.prices),
+            "cleaning_report": markdown_table(result.report.set_index("action")),
+        },
+    )
+    yield check_frame(result.prices)
+
+
+@asset(
+    group_name=GROUP, kinds={"pandas", "parquet"}, check_specs=[no_missing_spec("asset_returns")]
+)
+def asset_returns(clean_prices: pd.DataFrame):
+    """Simple daily close-to-close returns."""
+    returns = feat.simple_returns(clean_prices)
+    yield Output(
+        returns,
+        metadata={
+            **frame_summary(returns),
+            "mean_annual_vol": float(returns.std().mean() * 252**0.5),
+        },
+    )
+    yield check_frame(returns)
+
+
+@asset(
+    group_name=GROUP,
+    kinds={"pandas", "parquet"},
+    ins={"raw_indicators": AssetIn()},
+    check_specs=[no_missing_spec("feature_panel")],
+)
+def feature_panel(asset_returns: pd.DataFrame, raw_indicators: pd.DataFrame):
+    """Market features known at each close: vols, average correlation, aligned indicators."""
+    panel = feat.build_feature_panel(asset_returns, raw_indicators)
+    warmup = int(panel.isna().any(axis=1).sum())
+    yield Output(
+        panel,
+        metadata={
+            **frame_summary(panel),
+            "warmup_rows_with_nan": warmup,
+            "features": ", ".join(panel.columns),
+        },
+    )
+    # NaN is expected only in the warm-up (before each window fills or a series starts).
+    yield check_frame(panel.dropna(how="any"))
+
+
+@asset(group_name=GROUP, kinds={"pandas", "parquet"})
+def realized_correlation(
+    asset_returns: pd.DataFrame, settings: PlatformSettings
+) -> Output[pd.DataFrame]:
+    """Labels: correlation realised over the next ``horizon`` days, per date and pair."""
+    frame = feat.realized_correlation_frame(asset_returns, settings.horizon)
+    avg = frame.mean(axis=1)
+    return Output(
+        frame,
+        metadata={
+            **frame_summary(frame),
+            "horizon_days": settings.horizon,
+            "pairs": frame.shape[1],
+            "mean_avg_correlation": float(avg.mean()),
+            "max_avg_correlation": float(avg.max()),
+            "max_avg_correlation_date": str(avg.idxmax().date()),
+        },
+    )

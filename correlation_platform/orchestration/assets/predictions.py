@@ -1,0 +1,186 @@
+"""Daily predictions: correlation forecast, volatility forecast, target weights, orders."""
+
+import json
+
+import pandas as pd
+from dagster import AssetExecutionContext, MetadataValue, Output, asset
+
+from correlation_platform.orchestration.assets._metadata import markdown_table
+from correlation_platform.orchestration.checks import (
+    check_correlation,
+    check_weights,
+    valid_correlation_spec,
+    weights_spec,
+)
+from correlation_platform.orchestration.partitions import as_of_position, daily_partitions
+from correlation_platform.orchestration.resources import MlflowResource, PlatformSettings
+from correlation_platform.paths import subdir
+from correlation_platform.portfolio import (
+    covariance_from,
+    ewma_volatility_forecast,
+    optimize,
+)
+from correlation_platform.portfolio import (
+    rebalance_orders as make_orders,
+)
+
+GROUP = "predictions"
+
+
+def _known(frame: pd.DataFrame, partition_key: str) -> tuple[pd.DataFrame, dict]:
+    """Rows known at the close of the partition's day, and how stale the last row is."""
+    pos, as_of, stale = as_of_position(pd.DatetimeIndex(frame.index), partition_key)
+    return frame.iloc[: pos + 1], {"as_of": str(as_of.date()), "days_stale": stale}
+
+
+@asset(
+    group_name=GROUP,
+    partitions_def=daily_partitions,
+    kinds={"mlflow", "pandas"},
+    check_specs=[valid_correlation_spec("predicted_correlation")],
+)
+def predicted_correlation(
+    context: AssetExecutionContext,
+    asset_returns: pd.DataFrame,
+    champion_forecaster: dict,
+    mlflow: MlflowResource,
+    settings: PlatformSettings,
+):
+    """The champion's forecast of the average correlation over the next ``horizon`` days."""
+    known, info = _known(asset_returns, context.partition_key)
+    forecaster = mlflow.store().load_forecaster("champion")
+    matrix = forecaster.predict(known, None, horizon=settings.horizon)
+    train_end = pd.Timestamp(champion_forecaster["train_end"])
+    if pd.Timestamp(info["as_of"]) < train_end:
+        context.log.warning(
+            f"as-of {info['as_of']} precedes the model's training end {train_end.date()}: "
+            "a backfilled forecast from a model that saw later data"
+        )
+    if info["days_stale"] > 5:
+        context.log.warning(
+            f"latest data row is {info['days_stale']} days older than the partition"
+        )
+    n = len(matrix)
+    avg = float((matrix.values.sum() - n) / (n * (n - 1)))
+    yield Output(
+        matrix,
+        metadata={
+            **info,
+            "champion": champion_forecaster["champion"],
+            "model_version": champion_forecaster["registered_version"],
+            "model_train_end": str(train_end.date()),
+            "average_correlation": avg,
+            "min_eigenvalue_before_repair": float(forecaster.min_eigenvalues_before_[-1]),
+            "horizon_days": settings.horizon,
+        },
+    )
+    yield check_correlation(matrix)
+
+
+@asset(group_name=GROUP, partitions_def=daily_partitions, kinds={"pandas"})
+def volatility_forecast(
+    context: AssetExecutionContext, asset_returns: pd.DataFrame
+) -> Output[pd.DataFrame]:
+    """Daily volatility per asset: EWMA of squared returns known at the close."""
+    known, info = _known(asset_returns, context.partition_key)
+    vol = ewma_volatility_forecast(known).to_frame()
+    vol["annualised_volatility"] = vol["daily_volatility"] * 252**0.5
+    return Output(
+        vol,
+        metadata={**info, "mean_annualised_volatility": float(vol["annualised_volatility"].mean())},
+    )
+
+
+@asset(
+    group_name=GROUP,
+    partitions_def=daily_partitions,
+    kinds={"cvxpy"},
+    check_specs=[weights_spec("target_weights")],
+)
+def target_weights(
+    context: AssetExecutionContext,
+    predicted_correlation: pd.DataFrame,
+    volatility_forecast: pd.DataFrame,
+    settings: PlatformSettings,
+):
+    """Optimised weights from D R D with the configured objective (Clarabel)."""
+    cov = covariance_from(predicted_correlation, volatility_forecast["daily_volatility"])
+    bounds = (0.0, settings.max_weight)
+    res = optimize(
+        cov, settings.objective, target_volatility=settings.target_volatility, bounds=bounds
+    )
+    if res.fallback:
+        context.log.warning(f"optimiser fallback {res.fallback}: {res.reason}")
+    frame = res.weights.to_frame("weight")
+    yield Output(
+        frame,
+        metadata={
+            "objective": res.objective,
+            "solver": res.solver,
+            "status": res.status,
+            "fallback": res.fallback or "none",
+            "reason": res.reason or "none",
+            "ex_ante_volatility": res.ex_ante_volatility,
+            "weights": markdown_table(frame.sort_values("weight", ascending=False)),
+        },
+    )
+    yield check_weights(res.weights, bounds)
+
+
+def _current_weights() -> pd.Series | None:
+    """The book the execution system reports (outbox/current_weights.csv), if any."""
+    path = subdir("outbox") / "current_weights.csv"
+    if not path.exists():
+        return None
+    frame = pd.read_csv(path)
+    if not {"asset", "weight"} <= set(frame.columns):
+        raise ValueError(f"{path}: expected columns asset, weight; got {list(frame.columns)}")
+    return frame.set_index("asset")["weight"].astype(float)
+
+
+@asset(group_name=GROUP, partitions_def=daily_partitions, kinds={"pandas", "csv"})
+def rebalance_orders(
+    context: AssetExecutionContext,
+    target_weights: pd.DataFrame,
+    clean_prices: pd.DataFrame,
+    settings: PlatformSettings,
+) -> Output[pd.DataFrame]:
+    """Orders from the current book to the target, written to the outbox as CSV and JSON."""
+    known, info = _known(clean_prices, context.partition_key)
+    current = _current_weights()
+    orders = make_orders(
+        current,
+        target_weights["weight"],
+        nav=settings.nav,
+        prices=known.iloc[-1],
+        min_trade_notional=settings.min_trade_notional,
+        cost_bps=settings.cost_bps,
+    )
+    folder = subdir("outbox") / context.partition_key
+    folder.mkdir(parents=True, exist_ok=True)
+    orders.to_csv(folder / "orders.csv", index=False)
+    (folder / "orders.json").write_text(
+        json.dumps(
+            {
+                "partition": context.partition_key,
+                **info,
+                "nav": settings.nav,
+                "orders": orders.to_dict(orient="records"),
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    context.log.info(f"{len(orders)} orders written to {folder}")
+    return Output(
+        orders,
+        metadata={
+            **info,
+            "orders": len(orders),
+            "gross_notional": float(orders["notional"].sum()),
+            "estimated_cost": float(orders["estimated_cost"].sum()),
+            "starting_book": "outbox/current_weights.csv" if current is not None else "cash",
+            "outbox": MetadataValue.path(str(folder)),
+            "ticket": markdown_table(orders.set_index("asset"), floatfmt=".2f"),
+        },
+    )

@@ -1,0 +1,47 @@
+"""Dagster resources: where data comes from, where models go, and the run settings."""
+
+import os
+from typing import Any
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from correlation_platform.data import MarketData, load_market_data
+from correlation_platform.tracking import MlflowStore
+
+
+class MarketDataResource(ConfigurableResource):
+    """The data source (DESIGN.md section 2); ``CORRPLAT_SOURCE`` overrides the default."""
+
+    source: str = Field(default_factory=lambda: os.environ.get("CORRPLAT_SOURCE", "bundled"))
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    def load(self) -> MarketData:
+        return load_market_data(self.source, **self.options)
+
+
+class MlflowResource(ConfigurableResource):
+    """MLflow through our own store: SQLite under CORRPLAT_HOME unless a URI is given."""
+
+    tracking_uri: str | None = None
+    experiment: str = "correlation_platform"
+
+    def store(self) -> MlflowStore:
+        return MlflowStore(tracking_uri=self.tracking_uri, experiment=self.experiment)
+
+
+class PlatformSettings(ConfigurableResource):
+    """Knobs shared by several assets; each has a sane default for daily equity data."""
+
+    horizon: int = Field(21, description="holding period the correlation forecast covers (days)")
+    holdout_days: int = Field(504, description="most recent days held out to choose the champion")
+    objective: str = Field("min_variance", description="optimiser objective for target weights")
+    target_volatility: float = Field(0.10, description="annualised, for target_volatility")
+    max_weight: float = Field(0.25, description="upper bound per asset (long-only)")
+    nav: float = Field(1_000_000.0, description="portfolio value the orders are sized for")
+    cost_bps: float = Field(5.0, description="transaction cost per unit of turnover, bps")
+    min_trade_notional: float = Field(500.0, description="orders below this are dropped")
+    train_size: int = Field(504, description="backtest: days before the first rebalance")
+    refit_every: int = Field(63, description="backtest: days between refits")
+    drift_ratio_threshold: float = Field(1.5, description="recent / baseline CMD that means drift")
+    drift_absolute_threshold: float = Field(0.25, description="recent CMD ceiling")

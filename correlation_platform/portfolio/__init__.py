@@ -1,0 +1,20 @@
+"""L4: optimiser inputs, target weights and rebalancing orders (DESIGN.md section 4)."""
+
+from correlation_platform.portfolio.inputs import covariance_from, ewma_volatility_forecast
+from correlation_platform.portfolio.optimizer import (
+    OBJECTIVES,
+    OptimizationResult,
+    optimize,
+    optimize_weights,
+)
+from correlation_platform.portfolio.orders import rebalance_orders
+
+__all__ = [
+    "OBJECTIVES",
+    "OptimizationResult",
+    "covariance_from",
+    "ewma_volatility_forecast",
+    "optimize",
+    "optimize_weights",
+    "rebalance_orders",
+]

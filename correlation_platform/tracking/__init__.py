@@ -1,0 +1,17 @@
+"""MLflow tracking and registry through our own small store (no dagster-mlflow)."""
+
+from correlation_platform.tracking.pyfunc import ForecasterPyfunc
+from correlation_platform.tracking.store import (
+    REGISTERED_MODEL,
+    LoggedForecaster,
+    MlflowStore,
+    default_tracking_uri,
+)
+
+__all__ = [
+    "REGISTERED_MODEL",
+    "ForecasterPyfunc",
+    "LoggedForecaster",
+    "MlflowStore",
+    "default_tracking_uri",
+]

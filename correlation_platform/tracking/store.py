@@ -1,0 +1,150 @@
+"""Our own thin MLflow layer: one experiment, runs per training, registry aliases.
+
+Plain Python (no Dagster), so notebooks and tests use the same code the assets do.
+Defaults keep everything under ``CORRPLAT_HOME/mlflow`` (SQLite backend + local artifacts);
+``MLFLOW_TRACKING_URI`` points it at a server in production.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import mlflow
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from correlation_platform.forecasters import CorrelationForecaster
+from correlation_platform.paths import subdir
+from correlation_platform.tracking.pyfunc import ForecasterPyfunc
+
+REGISTERED_MODEL = "correlation_forecaster"
+EXPERIMENT = "correlation_platform"
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+RUNTIME_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "cloudpickle", "mlflow")
+
+
+def default_tracking_uri() -> str:
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return os.environ["MLFLOW_TRACKING_URI"]
+    return f"sqlite:///{subdir('mlflow') / 'mlflow.db'}"
+
+
+def pip_requirements() -> list[str]:
+    """Exact versions of what unpickling a forecaster needs (our package ships as code)."""
+    return [f"{name}=={version(name)}" for name in RUNTIME_PACKAGES]
+
+
+@dataclass(frozen=True)
+class LoggedForecaster:
+    run_id: str
+    model_uri: str
+    registered_version: str
+    experiment_id: str
+
+
+class MlflowStore:
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        experiment: str = EXPERIMENT,
+        artifact_root: str | None = None,
+        registered_model: str = REGISTERED_MODEL,
+    ):
+        self.tracking_uri = tracking_uri or default_tracking_uri()
+        self.experiment = experiment
+        self.registered_model = registered_model
+        local = self.tracking_uri.startswith("sqlite:") or "://" not in self.tracking_uri
+        self.artifact_root = artifact_root or (
+            (subdir("mlflow") / "artifacts").as_uri() if local else None
+        )
+
+    @property
+    def client(self) -> MlflowClient:
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+
+    def activate(self) -> str:
+        """Point MLflow's fluent API here and return the experiment id (created if missing)."""
+        mlflow.set_tracking_uri(self.tracking_uri)
+        mlflow.set_registry_uri(self.tracking_uri)
+        exp = self.client.get_experiment_by_name(self.experiment)
+        if exp is not None:
+            return exp.experiment_id
+        try:
+            return self.client.create_experiment(
+                self.experiment, artifact_location=self.artifact_root
+            )
+        except MlflowException:  # created concurrently by another step
+            return self.client.get_experiment_by_name(self.experiment).experiment_id
+
+    def log_forecaster(
+        self,
+        forecaster: CorrelationForecaster,
+        run_name: str,
+        params: dict | None = None,
+        metrics: dict[str, float] | None = None,
+        tags: dict[str, str] | None = None,
+        artifacts: dict[str, bytes] | None = None,
+    ) -> LoggedForecaster:
+        """One run: params, metrics, artifacts, and the model logged and registered."""
+        exp_id = self.activate()
+        with mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=tags or {}) as run:
+            mlflow.log_params({k: str(v) for k, v in (params or {}).items()})
+            if metrics:
+                mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+            for name, data in (artifacts or {}).items():
+                self._log_bytes(name, data)
+            info = mlflow.pyfunc.log_model(
+                name="forecaster",
+                python_model=ForecasterPyfunc(forecaster),
+                pip_requirements=pip_requirements(),
+                code_paths=[str(PACKAGE_DIR)],
+                registered_model_name=self.registered_model,
+                tags={"family": forecaster.name},
+            )
+        version_ = str(info.registered_model_version)
+        self.client.set_model_version_tag(
+            self.registered_model, version_, "family", forecaster.name
+        )
+        self.client.set_model_version_tag(
+            self.registered_model, version_, "run_id", run.info.run_id
+        )
+        return LoggedForecaster(run.info.run_id, info.model_uri, version_, exp_id)
+
+    @staticmethod
+    def _log_bytes(name: str, data: bytes) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            mlflow.log_artifact(str(path))
+
+    def set_alias(self, alias: str, version_: str) -> None:
+        self.client.set_registered_model_alias(self.registered_model, alias, version_)
+
+    def alias_version(self, alias: str) -> str | None:
+        try:
+            return str(self.client.get_model_version_by_alias(self.registered_model, alias).version)
+        except MlflowException:
+            return None
+
+    def version_tags(self, version_: str) -> dict[str, str]:
+        return dict(self.client.get_model_version(self.registered_model, version_).tags)
+
+    def model_uri(self, alias: str) -> str:
+        return f"models:/{self.registered_model}@{alias}"
+
+    def load_pyfunc(self, alias: str = "champion"):
+        self.activate()
+        return mlflow.pyfunc.load_model(self.model_uri(alias))
+
+    def load_forecaster(self, alias_or_version: str = "champion") -> CorrelationForecaster:
+        self.activate()
+        ref = (
+            f"models:/{self.registered_model}/{alias_or_version}"
+            if alias_or_version.isdigit()
+            else self.model_uri(alias_or_version)
+        )
+        return mlflow.pyfunc.load_model(ref).unwrap_python_model().forecaster

@@ -1,0 +1,71 @@
+"""Every registered forecaster honours DESIGN.md section 3."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from correlation_platform.forecasters import FORECASTERS, get_forecaster
+from correlation_platform.linalg import is_correlation_matrix
+
+
+@pytest.mark.parametrize("name", sorted(FORECASTERS))
+def test_predict_is_a_valid_correlation_frame(name, regime_returns):
+    f = get_forecaster(name).fit(regime_returns)
+    r = f.predict(regime_returns, horizon=21)
+    assert list(r.index) == list(regime_returns.columns) == list(r.columns)
+    assert is_correlation_matrix(r.to_numpy())
+    assert np.isfinite(f.min_eigenvalues_before_[-1])
+
+
+@pytest.mark.parametrize("name", sorted(FORECASTERS))
+def test_predict_path_has_no_look_ahead(name, regime_returns):
+    dates = regime_returns.index[300::40]
+    f = get_forecaster(name).fit(regime_returns.iloc[:300])
+    base = f.predict_path(regime_returns, dates=dates)
+    cut = dates[4]
+    altered = regime_returns.copy()
+    altered.loc[altered.index > cut] = altered.loc[altered.index > cut] * 3.0 + 0.01
+    moved = f.predict_path(altered, dates=dates)
+    np.testing.assert_array_equal(base[:5], moved[:5])
+    assert not np.allclose(base[5:], moved[5:])  # the test can see a change after the cut
+
+
+@pytest.mark.parametrize("name", sorted(FORECASTERS))
+def test_path_agrees_with_predict_on_truncated_history(name, regime_returns):
+    f = get_forecaster(name).fit(regime_returns)
+    date = regime_returns.index[500]
+    path = f.predict_path(regime_returns, dates=[date])
+    direct = f.predict(regime_returns.loc[:date])
+    np.testing.assert_allclose(path[0], direct.to_numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(FORECASTERS))
+def test_sklearn_params_round_trip(name):
+    f = get_forecaster(name)
+    params = f.get_params()
+    assert params
+    f.set_params(**params)
+    assert get_forecaster(name, **params).get_params() == params
+
+
+def test_unfitted_and_bad_input_errors(regime_returns):
+    f = get_forecaster("historical")
+    with pytest.raises(RuntimeError, match="not fitted"):
+        f.predict(regime_returns)
+    f.fit(regime_returns)
+    with pytest.raises(ValueError, match="differ from the fitted assets"):
+        f.predict(regime_returns.iloc[:, ::-1])
+    bad = regime_returns.copy()
+    bad.iloc[5, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        f.predict(bad)
+    with pytest.raises(ValueError, match="needs 252 observations"):
+        f.predict(regime_returns.iloc[:100])
+    with pytest.raises(ValueError, match="unknown forecaster"):
+        get_forecaster("crystal_ball")
+
+
+def test_dates_outside_index_are_rejected(regime_returns):
+    f = get_forecaster("ewma").fit(regime_returns)
+    with pytest.raises(ValueError, match="not in the returns index"):
+        f.predict_path(regime_returns, dates=[pd.Timestamp("1990-01-01")])

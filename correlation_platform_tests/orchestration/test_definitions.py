@@ -1,0 +1,72 @@
+"""The Dagster contract of DESIGN.md section 6: names other code relies on."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster import AssetKey, Definitions
+
+from correlation_platform.definitions import defs
+
+REPO = Path(__file__).resolve().parents[2]
+
+ASSETS = {
+    "ingestion": ["raw_prices", "raw_indicators"],
+    "features": ["clean_prices", "asset_returns", "feature_panel", "realized_correlation"],
+    "models": ["trained_forecasters", "champion_forecaster"],
+    "predictions": [
+        "predicted_correlation",
+        "volatility_forecast",
+        "target_weights",
+        "rebalance_orders",
+    ],
+    "evaluation": ["backtest_report"],
+    "monitoring": ["forecast_error"],
+}
+
+
+def test_asset_keys_and_groups():
+    graph = defs.resolve_asset_graph()
+    for group, keys in ASSETS.items():
+        for key in keys:
+            node = graph.get(AssetKey(key))
+            assert node.group_name == group, key
+    partitioned = {
+        k.to_user_string(): graph.get(k).partitions_def for k in graph.get_all_asset_keys()
+    }
+    assert partitioned["trained_forecasters"].get_partition_keys() == ["historical", "ewma"]
+    for key in ASSETS["predictions"]:
+        assert type(partitioned[key]).__name__ == "DailyPartitionsDefinition"
+
+
+def test_jobs_schedules_sensors_exist():
+    assert defs.resolve_job_def("daily_prediction_job") is not None
+    assert defs.resolve_job_def("retraining_job") is not None
+    assert defs.resolve_schedule_def("daily_prediction_schedule").cron_schedule == "30 18 * * 1-5"
+    assert defs.resolve_schedule_def("quarterly_retraining_schedule") is not None
+    for name in ("correlation_drift_sensor", "run_failure_alert_sensor"):
+        assert defs.resolve_sensor_def(name) is not None
+
+
+def test_every_matrix_and_weight_asset_is_checked():
+    graph = defs.resolve_asset_graph()
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert ("predicted_correlation", "valid_correlation") in checks
+    assert ("target_weights", "weights_valid") in checks
+    assert ("clean_prices", "no_missing_and_sorted") in checks
+
+
+def test_definitions_are_loadable():
+    Definitions.validate_loadable(defs)
+
+
+def test_dagster_cli_validates_the_workspace():
+    dagster = Path(sys.executable).parent / "dagster"
+    out = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr

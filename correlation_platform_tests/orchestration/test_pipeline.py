@@ -1,0 +1,43 @@
+"""The whole asset graph, in process, on a small synthetic universe."""
+
+import json
+
+import pandas as pd
+import pytest
+from dagster import AssetKey, DagsterInstance
+
+from correlation_platform.linalg import is_correlation_matrix
+from correlation_platform.orchestration.materialize_all import materialize_all
+from correlation_platform.orchestration.resources import MarketDataResource, PlatformSettings
+from correlation_platform_tests.orchestration.test_definitions import ASSETS
+
+SYNTHETIC = MarketDataResource(
+    source="synthetic", options={"kind": "regime", "n_assets": 5, "n_days": 900, "seed": 3}
+)
+SETTINGS = PlatformSettings(holdout_days=150, train_size=300)
+
+
+@pytest.mark.slow
+def test_materialize_whole_graph_on_synthetic(corrplat_home):
+    instance = DagsterInstance.ephemeral()
+    out = materialize_all(
+        instance=instance, resources={"market_data": SYNTHETIC, "settings": SETTINGS}
+    )
+    for keys in ASSETS.values():
+        for key in keys:
+            assert instance.get_latest_materialization_event(AssetKey(key)) is not None, key
+    evaluations = [e for r in out["runs"].values() for e in r.get_asset_check_evaluations()]
+    assert evaluations and all(e.passed for e in evaluations)
+
+    assets = corrplat_home / "assets"
+    day = out["prediction_day"]
+    corr = pd.read_parquet(assets / "predicted_correlation" / f"{day}.parquet")
+    assert is_correlation_matrix(corr.to_numpy())
+    weights = pd.read_parquet(assets / "target_weights" / f"{day}.parquet")["weight"]
+    assert weights.sum() == pytest.approx(1.0)
+    orders = json.loads((corrplat_home / "outbox" / day / "orders.json").read_text())
+    assert orders["partition"] == day and orders["orders"]
+    assert out["report"].exists() and "data:image/png;base64" in out["report"].read_text()
+    champion = json.loads((assets / "champion_forecaster" / "data.json").read_text())
+    assert champion["champion"] in ("historical", "ewma")
+    assert (corrplat_home / "mlflow" / "mlflow.db").exists()

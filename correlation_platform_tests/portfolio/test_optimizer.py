@@ -1,0 +1,108 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from correlation_platform.portfolio import optimize, optimize_weights
+from correlation_platform.portfolio.optimizer import _CACHE
+
+
+def _two_asset(rho: float) -> pd.DataFrame:
+    vol = np.array([0.16, 0.10]) / np.sqrt(252)
+    corr = np.array([[1.0, rho], [rho, 1.0]])
+    return pd.DataFrame(
+        np.outer(vol, vol) * corr, index=["equity", "bond"], columns=["equity", "bond"]
+    )
+
+
+@pytest.mark.parametrize(("rho", "equity"), [(0.20, 0.60), (0.75, 0.35), (-0.30, 0.75)])
+def test_seed_two_asset_target_volatility(rho, equity):
+    # Long-only, fully invested, 11.25% target vol, equities expected to earn more.
+    w = optimize_weights(
+        _two_asset(rho),
+        "target_volatility",
+        expected_returns=pd.Series({"equity": 0.07, "bond": 0.03}),
+        target_volatility=0.1125,
+    )
+    assert w["equity"] == pytest.approx(equity, abs=0.025)
+    assert w.sum() == pytest.approx(1.0)
+    assert w.attrs["optimization"]["ex_ante_volatility"] == pytest.approx(0.1125, abs=1e-4)
+
+
+def test_two_asset_target_vol_matches_closed_form():
+    rho, s1, s2, target = 0.2, 0.16, 0.10, 0.1125
+    # Solve w^2 s1^2 + (1-w)^2 s2^2 + 2 w (1-w) rho s1 s2 = target^2 for the larger root.
+    a = s1**2 + s2**2 - 2 * rho * s1 * s2
+    b = -2 * s2**2 + 2 * rho * s1 * s2
+    c = s2**2 - target**2
+    w_closed = (-b + np.sqrt(b * b - 4 * a * c)) / (2 * a)
+    w = optimize_weights(
+        _two_asset(rho),
+        "target_volatility",
+        expected_returns=pd.Series({"equity": 0.07, "bond": 0.03}),
+        target_volatility=target,
+    )
+    assert w["equity"] == pytest.approx(w_closed, abs=1e-4)
+
+
+def test_min_variance_matches_closed_form_and_skfolio(rng):
+    z = rng.standard_normal((500, 5)) * np.array([0.01, 0.012, 0.015, 0.02, 0.011])
+    cov = pd.DataFrame(np.cov(z, rowvar=False), columns=list("abcde"), index=list("abcde"))
+    w = optimize_weights(cov, "min_variance", bounds=(-10.0, 10.0))
+    inv = np.linalg.solve(cov.to_numpy(), np.ones(5))
+    np.testing.assert_allclose(w.to_numpy(), inv / inv.sum(), atol=1e-5)
+
+    from skfolio.moments import EmpiricalCovariance
+    from skfolio.optimization import MeanRisk, ObjectiveFunction
+    from skfolio.prior import EmpiricalPrior
+
+    model = MeanRisk(
+        objective_function=ObjectiveFunction.MINIMIZE_RISK,
+        min_weights=0.0,
+        max_weights=1.0,
+        prior_estimator=EmpiricalPrior(covariance_estimator=EmpiricalCovariance()),
+    )
+    model.fit(pd.DataFrame(z, columns=list("abcde")))
+    ours = optimize_weights(cov, "min_variance", bounds=(0.0, 1.0))
+    np.testing.assert_allclose(ours.to_numpy(), model.weights_, atol=2e-4)
+
+
+def test_problem_is_compiled_once_and_resolved(rng):
+    cov = pd.DataFrame(np.diag([1.0, 2.0, 3.0]) * 1e-4, index=list("xyz"), columns=list("xyz"))
+    optimize_weights(cov)
+    before = len(_CACHE)
+    compiled = _CACHE[(3, "min_variance", False)]
+    w = optimize_weights(cov * 2)
+    assert len(_CACHE) == before and _CACHE[(3, "min_variance", False)] is compiled
+    # Inverse-variance weights for a diagonal covariance.
+    np.testing.assert_allclose(w.to_numpy(), np.array([1, 1 / 2, 1 / 3]) / (11 / 6), atol=1e-5)
+
+
+def test_unreachable_target_volatility_falls_back_with_reason():
+    res = optimize(
+        _two_asset(0.2),
+        "target_volatility",
+        expected_returns=pd.Series({"equity": 0.07, "bond": 0.03}),
+        target_volatility=0.02,
+    )
+    assert res.fallback == "min_variance"
+    assert "not reachable" in res.reason
+    assert res.ex_ante_volatility > 0.02
+
+
+def test_bounds_and_turnover_are_respected():
+    cov = pd.DataFrame(
+        np.diag([1.0, 4.0, 9.0, 16.0]) * 1e-4, index=list("abcd"), columns=list("abcd")
+    )
+    w = optimize_weights(cov, bounds=(0.05, 0.4))
+    assert w.max() <= 0.4 + 1e-7 and w.min() >= 0.05 - 1e-7
+    w0 = pd.Series(0.25, index=list("abcd"))
+    w2 = optimize_weights(cov, current_weights=w0, max_turnover=0.1)
+    assert (w2 - w0).abs().sum() <= 0.1 + 1e-6
+
+
+def test_infeasible_bounds_are_a_clear_error():
+    cov = pd.DataFrame(np.eye(3) * 1e-4, index=list("abc"), columns=list("abc"))
+    with pytest.raises(ValueError, match="cannot hold a fully invested"):
+        optimize_weights(cov, bounds=(0.0, 0.2))
+    with pytest.raises(ValueError, match="unknown objective"):
+        optimize_weights(cov, objective="astrology")

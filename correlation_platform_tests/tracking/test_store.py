@@ -1,0 +1,36 @@
+import mlflow
+import numpy as np
+
+from correlation_platform.forecasters import get_forecaster
+from correlation_platform.tracking import MlflowStore
+
+
+def test_log_register_alias_and_load_round_trip(regime_returns, corrplat_home):
+    store = MlflowStore()
+    assert store.tracking_uri.startswith("sqlite:///") and str(corrplat_home) in store.tracking_uri
+    f = get_forecaster("ewma", decay=0.95).fit(regime_returns)
+    logged = store.log_forecaster(
+        f,
+        "ewma-test",
+        params=f.get_params(),
+        metrics={"loss": 1.5},
+        tags={"dagster.run_id": "run-1"},
+        artifacts={"note.md": b"# hi"},
+    )
+    store.set_alias("champion", logged.registered_version)
+    assert store.alias_version("champion") == logged.registered_version
+    assert store.alias_version("challenger") is None
+    assert store.version_tags(logged.registered_version)["family"] == "ewma"
+
+    run = store.client.get_run(logged.run_id)
+    assert run.data.params["decay"] == "0.95" and run.data.metrics["loss"] == 1.5
+    assert run.data.tags["dagster.run_id"] == "run-1"
+
+    model = mlflow.pyfunc.load_model("models:/correlation_forecaster@champion")
+    predicted = model.predict(regime_returns)
+    np.testing.assert_allclose(predicted.to_numpy(), f.predict(regime_returns).to_numpy())
+    assert store.load_forecaster("champion").get_params()["decay"] == 0.95
+
+    second = store.log_forecaster(get_forecaster("historical").fit(regime_returns), "hist")
+    assert int(second.registered_version) == int(logged.registered_version) + 1
+    assert store.load_forecaster(second.registered_version).name == "historical"
