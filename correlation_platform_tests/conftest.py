@@ -17,9 +17,12 @@ torch.set_num_threads(1)
 
 @pytest.fixture(autouse=True)
 def corrplat_home(tmp_path, monkeypatch):
-    """Isolate local state (MLflow db, assets, outbox, alerts) per test."""
+    """Isolate local state (Dagster home, MLflow db, assets, outbox, alerts) per test."""
     home = tmp_path / "corrplat"
+    dagster_home = home / "dagster"
+    dagster_home.mkdir(parents=True)
     monkeypatch.setenv("CORRPLAT_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("CORRPLAT_SOURCE", raising=False)
     return home

@@ -5,7 +5,7 @@ from __future__ import annotations
 from correlation_platform.data.market_data import MarketData
 from correlation_platform.data.validation import DataValidationError
 
-SOURCES = ("bundled", "synthetic")
+SOURCES = ("bundled", "synthetic", "files", "online")
 
 
 def load_market_data(source: str = "bundled", **options) -> MarketData:
@@ -18,6 +18,14 @@ def load_market_data(source: str = "bundled", **options) -> MarketData:
         from correlation_platform.data.synthetic import simulate_market
 
         return simulate_market(**options)
+    if source == "files":
+        from correlation_platform.data.files import load_files
+
+        return load_files(**options)
+    if source == "online":
+        from correlation_platform.data.online import load_online
+
+        return load_online(**options)
     raise ValueError(f"unknown data source {source!r}; available: {SOURCES}")
 
 

@@ -6,32 +6,49 @@ import numpy as np
 import pandas as pd
 
 from correlation_platform.features.indicators import align_indicators
+from correlation_platform.features.pairs import trailing_correlations
 from correlation_platform.features.returns import ewma_volatility, trailing_volatility
 
-VOL_WINDOWS = (21, 63)
-CORR_WINDOW = 63
+VOL_WINDOWS = (21, 63, 126)
+CORR_WINDOWS = (21, 63)
+CHANGE_DAYS = 21
 
 
-def average_trailing_correlation(returns: pd.DataFrame, window: int = CORR_WINDOW) -> pd.Series:
-    """Mean off-diagonal sample correlation over the trailing window, per date."""
+def average_trailing_correlation(returns: pd.DataFrame, window: int = 63) -> pd.DataFrame:
+    """Mean and cross-sectional dispersion (std) of pairwise trailing correlations, per date."""
     x = returns.to_numpy(dtype=float)
     n = x.shape[1]
-    out = np.full(len(x), np.nan)
-    for t in range(window - 1, len(x)):
-        c = np.corrcoef(x[t - window + 1 : t + 1], rowvar=False)
-        out[t] = (np.nansum(c) - n) / (n * (n - 1))
-    return pd.Series(out, index=returns.index, name=f"avg_corr_{window}")
+    iu = np.triu_indices(n, 1)
+    positions = np.arange(len(x))
+    mean = np.full(len(x), np.nan)
+    disp = np.full(len(x), np.nan)
+    chunk = 256
+    for start in range(window - 1, len(x), chunk):
+        pos = positions[start : start + chunk]
+        pairs = trailing_correlations(x, pos, window)[:, iu[0], iu[1]]
+        mean[pos] = np.nanmean(pairs, axis=1)
+        disp[pos] = np.nanstd(pairs, axis=1)
+    return pd.DataFrame(
+        {f"avg_corr_{window}": mean, f"corr_dispersion_{window}": disp}, index=returns.index
+    )
 
 
 def build_feature_panel(returns: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
-    """Cross-sectional averages of vol features, average correlation and aligned indicators."""
+    """Vols at several windows, EWMA vol, average correlation and its dispersion, return
+    dispersion, and each indicator's level and 21-day change, as known at each close.
+
+    No normalisation here: scaling is fitted by each model on its own training window.
+    """
     feats: dict[str, pd.Series] = {}
     for w in VOL_WINDOWS:
         feats[f"mean_vol_{w}"] = trailing_volatility(returns, w).mean(axis=1)
     feats["mean_ewma_vol"] = ewma_volatility(returns).mean(axis=1)
-    feats[f"avg_corr_{CORR_WINDOW}"] = average_trailing_correlation(returns)
+    feats["return_dispersion"] = returns.std(axis=1)
     panel = pd.DataFrame(feats)
+    for w in CORR_WINDOWS:
+        panel = panel.join(average_trailing_correlation(returns, w))
     aligned = align_indicators(indicators, pd.DatetimeIndex(returns.index))
-    panel = panel.join(aligned)
+    changes = aligned - aligned.shift(CHANGE_DAYS)
+    panel = panel.join(aligned).join(changes.add_suffix(f"_chg{CHANGE_DAYS}"))
     panel.index.name = "date"
     return panel

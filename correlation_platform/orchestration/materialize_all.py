@@ -22,6 +22,8 @@ from correlation_platform.paths import REPO_ROOT, corrplat_home, subdir
 from correlation_platform.tracking import default_tracking_uri
 
 log = logging.getLogger("correlation_platform.run")
+# Step-level DEBUG events stay in the run's event log (the UI); the console gets INFO.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def local_instance() -> DagsterInstance:
@@ -41,6 +43,7 @@ def _run(step: str, assets, resources, instance, **kwargs):
         instance=instance,
         resources=resources,
         tags={"trigger": "materialize_all"},
+        run_config=QUIET_CONSOLE,
         **kwargs,
     )
     if not result.success:

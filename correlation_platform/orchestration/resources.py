@@ -17,7 +17,12 @@ class MarketDataResource(ConfigurableResource):
     options: dict[str, Any] = Field(default_factory=dict)
 
     def load(self) -> MarketData:
-        return load_market_data(self.source, **self.options)
+        options = dict(self.options)
+        if self.source == "files" and "path" not in options:
+            if not os.environ.get("CORRPLAT_DATA_PATH"):
+                raise ValueError("source 'files' needs options.path or CORRPLAT_DATA_PATH")
+            options["path"] = os.environ["CORRPLAT_DATA_PATH"]
+        return load_market_data(self.source, **options)
 
 
 class MlflowResource(ConfigurableResource):
@@ -43,5 +48,6 @@ class PlatformSettings(ConfigurableResource):
     min_trade_notional: float = Field(500.0, description="orders below this are dropped")
     train_size: int = Field(504, description="backtest: days before the first rebalance")
     refit_every: int = Field(63, description="backtest: days between refits")
+    outlier_z: float = Field(15.0, description="winsorise returns beyond this robust z (0: off)")
     drift_ratio_threshold: float = Field(1.5, description="recent / baseline CMD that means drift")
     drift_absolute_threshold: float = Field(0.25, description="recent CMD ceiling")

@@ -60,7 +60,8 @@ def test_definitions_are_loadable():
     Definitions.validate_loadable(defs)
 
 
-def test_dagster_cli_validates_the_workspace():
+def test_dagster_cli_validates_the_workspace(monkeypatch, tmp_path):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # an empty home: CLI uses a temp instance
     dagster = Path(sys.executable).parent / "dagster"
     out = subprocess.run(
         [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],

@@ -1,7 +1,12 @@
 """Ingestion: raw prices and point-in-time indicators from the configured source."""
 
 import pandas as pd
-from dagster import AssetExecutionContext, MetadataValue, Output, asset
+from dagster import (
+    AssetExecutionContext,
+    MetadataValue,
+    Output,
+    asset,
+)
 
 from correlation_platform.orchestration.assets._metadata import frame_summary, markdown_table
 from correlation_platform.orchestration.resources import MarketDataResource

@@ -1,0 +1,105 @@
+"""Splits and cash dividends -> back-adjusted prices (CRSP-style multiplicative factors).
+
+``actions.csv``: ``date, asset, type, value`` with ``type`` ``split`` (value = new shares
+per old share, 2 for a 2-for-1) or ``dividend`` (value = cash per share). ``date`` is the
+ex-date: prices *before* it are multiplied by the action's factor, so returns across the
+ex-date are total returns and no price after it changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from correlation_platform.data.validation import DataValidationError
+
+ACTION_TYPES = ("split", "dividend")
+
+
+@dataclass(frozen=True)
+class Adjusted:
+    prices: pd.DataFrame
+    notes: tuple[str, ...]
+    factors: pd.DataFrame  # one row per action: date, asset, type, value, factor
+
+
+def read_actions(path: Path) -> pd.DataFrame:
+    actions = pd.read_csv(path)
+    missing = {"date", "asset", "type", "value"} - set(actions.columns)
+    if missing:
+        raise DataValidationError(
+            "missing-columns", f"needs columns {sorted(missing)}", origin=str(path)
+        )
+    actions["date"] = pd.to_datetime(actions["date"])
+    actions.attrs["origin"] = str(path)
+    return actions
+
+
+def adjust_for_actions(prices: pd.DataFrame, actions: pd.DataFrame) -> Adjusted:
+    origin = actions.attrs.get("origin", "<actions>")
+    out = prices.copy()
+    rows, notes = [], []
+    for act in actions.sort_values("date").itertuples(index=False):
+        if act.asset not in out.columns:
+            raise DataValidationError(
+                "unknown-assets",
+                "action for an asset without prices",
+                origin=origin,
+                column=act.asset,
+                date=act.date,
+            )
+        if act.type not in ACTION_TYPES:
+            raise DataValidationError(
+                "unknown-action-type",
+                f"type {act.type!r}, expected {ACTION_TYPES}",
+                origin=origin,
+                column=act.asset,
+                date=act.date,
+            )
+        if act.date not in out.index or out.index.get_loc(act.date) == 0:
+            raise DataValidationError(
+                "action-date-not-a-trading-day",
+                "ex-date must be a priced day after the first",
+                origin=origin,
+                column=act.asset,
+                date=act.date,
+            )
+        pos = out.index.get_loc(act.date)
+        if act.type == "split":
+            if act.value <= 0:
+                raise DataValidationError(
+                    "non-positive-split",
+                    f"ratio {act.value}",
+                    origin=origin,
+                    column=act.asset,
+                    date=act.date,
+                )
+            factor = 1.0 / float(act.value)
+        else:
+            prev_close = float(out[act.asset].iloc[pos - 1])
+            if not 0 <= act.value < prev_close:
+                raise DataValidationError(
+                    "bad-dividend",
+                    f"dividend {act.value} vs previous close {prev_close}",
+                    origin=origin,
+                    column=act.asset,
+                    date=act.date,
+                )
+            factor = 1.0 - float(act.value) / prev_close
+        out.iloc[:pos, out.columns.get_loc(act.asset)] *= factor
+        rows.append(
+            {
+                "date": act.date,
+                "asset": act.asset,
+                "type": act.type,
+                "value": float(act.value),
+                "factor": factor,
+            }
+        )
+        notes.append(
+            f"{act.type} {act.asset} {act.date.date()} value {act.value}: "
+            f"prices before multiplied by {factor:.6f}"
+        )
+    return Adjusted(out, tuple(notes), pd.DataFrame(rows))

@@ -1,0 +1,52 @@
+"""The ``online`` source: Yahoo prices plus FRED indicators with declared release lags."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from correlation_platform.data.connectors import fred_series, http_fetch, yahoo_prices
+from correlation_platform.data.connectors.http import Fetch
+from correlation_platform.data.files import release_dates
+from correlation_platform.data.market_data import MarketData
+from correlation_platform.data.validation import validate_indicators, validate_prices
+
+
+def load_online(
+    tickers: list[str],
+    start: str,
+    end: str,
+    fred: dict[str, dict] | None = None,
+    sectors: dict[str, str] | None = None,
+    api_key: str | None = None,
+    fetch: Fetch = http_fetch,
+) -> MarketData:
+    """``fred`` maps series id -> release-lag rule (same form as ``indicators.yaml``)."""
+    prices, volumes = yahoo_prices(tickers, start, end, fetch=fetch)
+    prices = validate_prices(prices, origin=f"yahoo:{','.join(tickers)}")
+    fred = fred or {}
+    validate_indicators(pd.DataFrame(columns=list(fred)), fred, origin="online:fred")
+    stamped = []
+    for series_id, rule in fred.items():
+        raw = fred_series(series_id, start, end, api_key=api_key, fetch=fetch)
+        released = release_dates(pd.DatetimeIndex(raw.index), rule, "online:fred", series_id)
+        stamped.append(
+            pd.Series(raw.to_numpy(), index=released, name=series_id).groupby(level=0).last()
+        )
+    indicators = pd.concat(stamped, axis=1, sort=True) if stamped else pd.DataFrame()
+    if not indicators.empty:
+        indicators.index = pd.DatetimeIndex(indicators.index, name="date").as_unit("ns")
+    sector_frame = pd.DataFrame()
+    if sectors:
+        sector_frame = pd.DataFrame(
+            {"asset": list(sectors), "sector": list(sectors.values()), "market": "all"},
+            index=pd.Index(list(sectors), name="asset"),
+        )
+    return MarketData(
+        prices=prices,
+        volumes=volumes.loc[prices.index],
+        indicators=indicators,
+        sectors=sector_frame,
+        source="online",
+        notes=("Yahoo prices, FRED indicators",),
+        release_lags={k: str(v) for k, v in fred.items()},
+    )
