@@ -1,4 +1,5 @@
-"""Splits and cash dividends -> back-adjusted prices (CRSP-style multiplicative factors).
+"""Splits and cash dividends -> back-adjusted prices (the multiplicative factors of CRSP and
+Yahoo: 1/ratio for a split, 1 - D / P_{ex-1} for a cash dividend D).
 
 ``actions.csv``: ``date, asset, type, value`` with ``type`` ``split`` (value = new shares
 per old share, 2 for a 2-for-1) or ``dividend`` (value = cash per share). ``date`` is the

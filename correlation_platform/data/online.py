@@ -8,7 +8,11 @@ from correlation_platform.data.connectors import fred_series, http_fetch, yahoo_
 from correlation_platform.data.connectors.http import Fetch
 from correlation_platform.data.files import release_dates
 from correlation_platform.data.market_data import MarketData
-from correlation_platform.data.validation import validate_indicators, validate_prices
+from correlation_platform.data.validation import (
+    MIN_HISTORY_DAYS,
+    validate_indicators,
+    validate_prices,
+)
 
 
 def load_online(
@@ -19,10 +23,11 @@ def load_online(
     sectors: dict[str, str] | None = None,
     api_key: str | None = None,
     fetch: Fetch = http_fetch,
+    min_history: int = MIN_HISTORY_DAYS,
 ) -> MarketData:
     """``fred`` maps series id -> release-lag rule (same form as ``indicators.yaml``)."""
     prices, volumes = yahoo_prices(tickers, start, end, fetch=fetch)
-    prices = validate_prices(prices, origin=f"yahoo:{','.join(tickers)}")
+    prices = validate_prices(prices, origin=f"yahoo:{','.join(tickers)}", min_history=min_history)
     fred = fred or {}
     validate_indicators(pd.DataFrame(columns=list(fred)), fred, origin="online:fred")
     stamped = []

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 
 from correlation_platform.features.indicators import align_indicators
-from correlation_platform.features.pairs import trailing_correlations
 from correlation_platform.features.returns import ewma_volatility, trailing_volatility
 
 VOL_WINDOWS = (21, 63, 126)
@@ -15,19 +14,30 @@ CHANGE_DAYS = 21
 
 
 def average_trailing_correlation(returns: pd.DataFrame, window: int = 63) -> pd.DataFrame:
-    """Mean and cross-sectional dispersion (std) of pairwise trailing correlations, per date."""
+    """Mean and cross-sectional dispersion (std) of pairwise trailing correlations, per date.
+
+    Never forms the N x N matrix: with Z the window's standardised returns (w x N),
+    sum_ij R_ij = ||Z 1||^2 / (w-1) and sum_ij R_ij^2 = ||Z Z'||_F^2 / (w-1)^2, so a date
+    costs O(w^2 N) instead of O(w N^2).
+    """
     x = returns.to_numpy(dtype=float)
     n = x.shape[1]
-    iu = np.triu_indices(n, 1)
-    positions = np.arange(len(x))
     mean = np.full(len(x), np.nan)
     disp = np.full(len(x), np.nan)
-    chunk = 256
-    for start in range(window - 1, len(x), chunk):
-        pos = positions[start : start + chunk]
-        pairs = trailing_correlations(x, pos, window)[:, iu[0], iu[1]]
-        mean[pos] = np.nanmean(pairs, axis=1)
-        disp[pos] = np.nanstd(pairs, axis=1)
+    pairs = n * (n - 1)
+    for t in range(window - 1, len(x)):
+        win = x[t - window + 1 : t + 1]
+        centred = win - win.mean(axis=0)
+        sd = np.sqrt((centred**2).sum(axis=0))
+        if np.any(sd == 0):
+            continue
+        z = centred / sd  # unit-norm columns: Z'Z is the correlation matrix
+        total = float(np.sum(z.sum(axis=1) ** 2))
+        gram = z @ z.T
+        total_sq = float(np.sum(gram**2))
+        m = (total - n) / pairs
+        mean[t] = m
+        disp[t] = np.sqrt(max((total_sq - n) / pairs - m * m, 0.0))
     return pd.DataFrame(
         {f"avg_corr_{window}": mean, f"corr_dispersion_{window}": disp}, index=returns.index
     )

@@ -39,3 +39,49 @@ def test_block_correlation_is_positive_definite():
 def test_unknown_kind():
     with pytest.raises(ValueError, match="unknown synthetic kind"):
         simulate_market(3, 100, "nope")
+
+
+@pytest.mark.parametrize("kind", ["constant", "regime", "dcc", "macro", "macro_null"])
+def test_every_kind_has_valid_truth_and_is_deterministic(kind):
+    a = simulate_market(5, 400, kind, seed=2)
+    b = simulate_market(5, 400, kind, seed=2)
+    assert a.prices.equals(b.prices) and a.indicators.equals(b.indicators)
+    assert a.true_correlation.shape == (400, 5, 5)
+    assert all(is_correlation_matrix(a.true_correlation[t].astype(float)) for t in (0, 199, 399))
+    assert (a.prices > 0).all().all()
+
+
+def test_macro_correlation_follows_the_published_indicators():
+    m = simulate_market(8, 3000, "macro", seed=5)
+    avg_truth = (m.true_correlation.sum(axis=(1, 2)) - 8) / 56
+    known_vix = m.indicators["vix_like"].reindex(m.prices.index).ffill()
+    # Truth on day t uses the indicator known at t-1: correlated with yesterday's VIX-like value.
+    assert np.corrcoef(avg_truth[1:], np.log(known_vix.to_numpy()[:-1]))[0, 1] > 0.5
+    # Inflation is stamped 15 days after month end, never on the month end itself.
+    infl = m.indicators["inflation_like"].dropna()
+    assert (infl.index.day >= 15).all()
+    # Realised correlation moves with the truth: high-truth days have higher realised co-movement.
+    r = simple_returns(m.prices).to_numpy()
+    hi = avg_truth[1:] > np.median(avg_truth)
+    assert np.corrcoef(r[hi], rowvar=False).mean() > np.corrcoef(r[~hi], rowvar=False).mean() + 0.1
+
+
+def test_macro_null_ignores_indicators():
+    m = simulate_market(6, 500, "macro_null", seed=5)
+    assert np.ptp(m.true_correlation, axis=0).max() == 0.0
+    assert list(m.indicators.columns) == ["vix_like", "credit_like", "inflation_like"]
+
+
+def test_dcc_truth_recovers_its_persistence():
+    m = simulate_market(4, 4000, "dcc", seed=9)
+    q01 = m.true_correlation[:, 0, 1]
+    # DCC correlation is mean-reverting with persistence a + b = 0.98 (AR(1) on Q, near it on R).
+    x = q01 - q01.mean()
+    phi = (x[1:] @ x[:-1]) / (x[:-1] @ x[:-1])
+    assert 0.93 < phi < 0.995
+
+
+def test_five_hundred_assets():
+    m = simulate_market(500, 120, "regime", seed=1)
+    assert m.prices.shape == (120, 500) and m.true_correlation.shape == (120, 500, 500)
+    assert np.isfinite(m.prices.to_numpy()).all()

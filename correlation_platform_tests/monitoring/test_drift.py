@@ -15,7 +15,9 @@ def test_forecast_error_scores_closed_forecasts(regime_returns):
     pos = regime_returns.index.get_loc(d)
     realized = np.corrcoef(regime_returns.iloc[pos + 1 : pos + 22].to_numpy(), rowvar=False)
     predicted = f.predict(regime_returns.loc[:d]).to_numpy()
-    assert errors.loc[d, "cmd"] == correlation_matrix_distance(predicted, realized)
+    assert errors.loc[d, "cmd"] == pytest.approx(
+        correlation_matrix_distance(predicted, realized), rel=1e-12
+    )
 
 
 def test_drift_rules_both_ways():

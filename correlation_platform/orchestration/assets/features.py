@@ -4,6 +4,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, AssetIn, Output, asset
 
 from correlation_platform import features as feat
+from correlation_platform.features.outliers import winsorize_returns
 from correlation_platform.orchestration.assets._metadata import frame_summary, markdown_table
 from correlation_platform.orchestration.checks import check_frame, no_missing_spec
 from correlation_platform.orchestration.resources import PlatformSettings
@@ -30,13 +31,28 @@ def clean_prices(context: AssetExecutionContext, raw_prices: pd.DataFrame):
 @asset(
     group_name=GROUP, kinds={"pandas", "parquet"}, check_specs=[no_missing_spec("asset_returns")]
 )
-def asset_returns(clean_prices: pd.DataFrame):
-    """Simple daily close-to-close returns."""
+def asset_returns(
+    context: AssetExecutionContext, clean_prices: pd.DataFrame, settings: PlatformSettings
+):
+    """Simple daily close-to-close returns, extreme outliers winsorised (trailing MAD)."""
     returns = feat.simple_returns(clean_prices)
+    meta: dict = {"outlier_z": settings.outlier_z}
+    if settings.outlier_z > 0:
+        result = winsorize_returns(returns, z=settings.outlier_z)
+        returns = result.returns
+        for row in result.report.itertuples():
+            context.log.info(
+                f"winsorised {row.asset} {row.date.date()}: {row.raw:.4f} -> "
+                f"{row.clipped_to:.4f} (robust z {row.robust_z:.1f})"
+            )
+        meta["winsorised"] = len(result.report)
+        if len(result.report):
+            meta["winsorised_returns"] = markdown_table(result.report.set_index("date"))
     yield Output(
         returns,
         metadata={
             **frame_summary(returns),
+            **meta,
             "mean_annual_vol": float(returns.std().mean() * 252**0.5),
         },
     )
