@@ -7,12 +7,14 @@ from hypothesis import strategies as st
 
 from correlation_platform.data.synthetic import simulate_market
 from correlation_platform.features import align_indicators, build_feature_panel, simple_returns
+from correlation_platform.features.outliers import winsorize_returns
+from correlation_platform.features.pairs import pair_correlation_features
 
 MARKET = simulate_market(5, 400, "regime", seed=11)
 RETURNS = simple_returns(MARKET.prices)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(
     cut=st.integers(min_value=70, max_value=390),
     scale=st.floats(0.2, 5.0),
@@ -27,6 +29,12 @@ def test_feature_panel_unchanged_by_data_after_t(cut, scale, shift):
     base = build_feature_panel(RETURNS, MARKET.indicators).loc[:t]
     moved = build_feature_panel(altered_r, altered_i).loc[:t]
     pd.testing.assert_frame_equal(base, moved)
+    dates = RETURNS.index[max(cut - 5, 0) : cut + 1]
+    for w, values in pair_correlation_features(RETURNS, dates).items():
+        np.testing.assert_array_equal(values, pair_correlation_features(altered_r, dates)[w])
+    pd.testing.assert_frame_equal(
+        winsorize_returns(RETURNS).returns.loc[:t], winsorize_returns(altered_r).returns.loc[:t]
+    )
 
 
 def test_indicator_released_on_weekend_is_usable_next_trading_day():
