@@ -1,6 +1,14 @@
 """L4: optimiser inputs, target weights and rebalancing orders (DESIGN.md section 4)."""
 
-from correlation_platform.portfolio.inputs import covariance_from, ewma_volatility_forecast
+from correlation_platform.portfolio.inputs import (
+    EXPECTED_RETURNS,
+    VOLATILITY_MODELS,
+    VolatilityForecast,
+    covariance_from,
+    ewma_volatility_forecast,
+    expected_returns,
+    garch_volatility_forecast,
+)
 from correlation_platform.portfolio.optimizer import (
     OBJECTIVES,
     OptimizationResult,
@@ -10,10 +18,15 @@ from correlation_platform.portfolio.optimizer import (
 from correlation_platform.portfolio.orders import rebalance_orders
 
 __all__ = [
+    "EXPECTED_RETURNS",
     "OBJECTIVES",
+    "VOLATILITY_MODELS",
     "OptimizationResult",
+    "VolatilityForecast",
     "covariance_from",
     "ewma_volatility_forecast",
+    "expected_returns",
+    "garch_volatility_forecast",
     "optimize",
     "optimize_weights",
     "rebalance_orders",

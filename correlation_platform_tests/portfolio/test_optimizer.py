@@ -70,9 +70,9 @@ def test_problem_is_compiled_once_and_resolved(rng):
     cov = pd.DataFrame(np.diag([1.0, 2.0, 3.0]) * 1e-4, index=list("xyz"), columns=list("xyz"))
     optimize_weights(cov)
     before = len(_CACHE)
-    compiled = _CACHE[(3, "min_variance", False)]
+    compiled = _CACHE[(3, "min_variance", False, 0)]
     w = optimize_weights(cov * 2)
-    assert len(_CACHE) == before and _CACHE[(3, "min_variance", False)] is compiled
+    assert len(_CACHE) == before and _CACHE[(3, "min_variance", False, 0)] is compiled
     # Inverse-variance weights for a diagonal covariance.
     np.testing.assert_allclose(w.to_numpy(), np.array([1, 1 / 2, 1 / 3]) / (11 / 6), atol=1e-5)
 

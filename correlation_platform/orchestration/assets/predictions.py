@@ -13,11 +13,17 @@ from correlation_platform.orchestration.checks import (
     weights_spec,
 )
 from correlation_platform.orchestration.partitions import as_of_position, daily_partitions
-from correlation_platform.orchestration.resources import MlflowResource, PlatformSettings
+from correlation_platform.orchestration.resources import (
+    MarketDataResource,
+    MlflowResource,
+    PlatformSettings,
+)
 from correlation_platform.paths import subdir
 from correlation_platform.portfolio import (
     covariance_from,
     ewma_volatility_forecast,
+    expected_returns,
+    garch_volatility_forecast,
     optimize,
 )
 from correlation_platform.portfolio import (
@@ -77,17 +83,32 @@ def predicted_correlation(
     yield check_correlation(matrix)
 
 
-@asset(group_name=GROUP, partitions_def=daily_partitions, kinds={"pandas"})
+@asset(group_name=GROUP, partitions_def=daily_partitions, kinds={"arch", "pandas"})
 def volatility_forecast(
-    context: AssetExecutionContext, asset_returns: pd.DataFrame
+    context: AssetExecutionContext, asset_returns: pd.DataFrame, settings: PlatformSettings
 ) -> Output[pd.DataFrame]:
-    """Daily volatility per asset: EWMA of squared returns known at the close."""
+    """Daily volatility per asset over the horizon: GARCH(1,1) (arch), EWMA fallback."""
     known, info = _known(asset_returns, context.partition_key)
-    vol = ewma_volatility_forecast(known).to_frame()
+    if settings.volatility_model == "garch":
+        forecast = garch_volatility_forecast(known, horizon=settings.horizon)
+        vol = forecast.daily_volatility.to_frame()
+        vol["model"] = forecast.model
+        for asset, model in forecast.model.items():
+            if model != "garch":
+                context.log.warning(f"{asset}: {model}")
+    else:
+        vol = ewma_volatility_forecast(known).to_frame()
+        vol["model"] = "ewma"
     vol["annualised_volatility"] = vol["daily_volatility"] * 252**0.5
     return Output(
         vol,
-        metadata={**info, "mean_annualised_volatility": float(vol["annualised_volatility"].mean())},
+        metadata={
+            **info,
+            "model": settings.volatility_model,
+            "fallbacks": int((vol["model"] != settings.volatility_model).sum()),
+            "mean_annualised_volatility": float(vol["annualised_volatility"].mean()),
+            "volatilities": markdown_table(vol[["annualised_volatility", "model"]]),
+        },
     )
 
 
@@ -101,17 +122,34 @@ def target_weights(
     context: AssetExecutionContext,
     predicted_correlation: pd.DataFrame,
     volatility_forecast: pd.DataFrame,
+    asset_returns: pd.DataFrame,
+    market_data: MarketDataResource,
     settings: PlatformSettings,
 ):
     """Optimised weights from D R D with the configured objective (Clarabel)."""
     cov = covariance_from(predicted_correlation, volatility_forecast["daily_volatility"])
+    known, _ = _known(asset_returns, context.partition_key)
+    mu = expected_returns(known, settings.expected_returns)
     bounds = (0.0, settings.max_weight)
+    groups, caps = None, None
+    if settings.sector_cap > 0:
+        sectors = market_data.load().sectors
+        if "sector" in sectors.columns:
+            groups = sectors["sector"].reindex(cov.columns)
+            caps = dict.fromkeys(groups.dropna().unique(), settings.sector_cap)
     res = optimize(
-        cov, settings.objective, target_volatility=settings.target_volatility, bounds=bounds
+        cov,
+        settings.objective,
+        expected_returns=mu,
+        target_volatility=settings.target_volatility,
+        bounds=bounds,
+        groups=groups,
+        group_caps=caps,
     )
     if res.fallback:
         context.log.warning(f"optimiser fallback {res.fallback}: {res.reason}")
     frame = res.weights.to_frame("weight")
+    frame["expected_return_annual"] = mu.reindex(frame.index) * 252
     yield Output(
         frame,
         metadata={
@@ -121,6 +159,8 @@ def target_weights(
             "fallback": res.fallback or "none",
             "reason": res.reason or "none",
             "ex_ante_volatility": res.ex_ante_volatility,
+            "expected_returns": settings.expected_returns,
+            "sector_cap": settings.sector_cap,
             "weights": markdown_table(frame.sort_values("weight", ascending=False)),
         },
     )

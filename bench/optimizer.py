@@ -1,0 +1,99 @@
+"""Solve and re-solve times of optimize_weights for 20, 100 and 500 assets per objective.
+
+Fresh solve = build + DPP-canonicalise + solve (cache cleared); re-solve = new covariance
+and returns on the cached problem (what a backtest does at every rebalance). Peer: skfolio,
+which builds a new cvxpy problem on every fit (MeanRisk, RiskBudgeting; same objective,
+long-only, fully invested), timed from a covariance-equivalent sample in the same run.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import machine  # noqa: E402
+
+from correlation_platform.portfolio import optimize_weights  # noqa: E402
+from correlation_platform.portfolio.optimizer import _CACHE  # noqa: E402
+
+OBJECTIVES = ("min_variance", "mean_variance", "target_volatility", "max_sharpe", "risk_parity")
+
+
+def sample(n: int, t: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    k = 5
+    loadings = rng.normal(0.5, 0.3, (n, k))
+    factors = rng.standard_normal((t, k)) * 0.008
+    idio = rng.standard_normal((t, n)) * rng.uniform(0.008, 0.02, n)
+    drift = rng.uniform(0.0001, 0.0008, n)
+    return pd.DataFrame(factors @ loadings.T + idio + drift, columns=[f"S{i:03d}" for i in range(n)])
+
+
+def kwargs_for(objective: str, x: pd.DataFrame) -> dict:
+    kw = {"bounds": (0.0, min(1.0, 10.0 / x.shape[1]) if x.shape[1] > 10 else 1.0)}
+    if objective in ("mean_variance", "target_volatility", "max_sharpe"):
+        kw["expected_returns"] = x.mean()
+    if objective == "mean_variance":
+        kw["risk_aversion"] = 5.0
+    if objective == "target_volatility":
+        kw["target_volatility"] = 0.20
+    return kw
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def skfolio_time(objective: str, x: pd.DataFrame, upper: float) -> float | None:
+    from skfolio import RiskMeasure
+    from skfolio.optimization import MeanRisk, ObjectiveFunction, RiskBudgeting
+
+    models = {
+        "min_variance": lambda: MeanRisk(objective_function=ObjectiveFunction.MINIMIZE_RISK,
+                                         risk_measure=RiskMeasure.VARIANCE, max_weights=upper),
+        "max_sharpe": lambda: MeanRisk(objective_function=ObjectiveFunction.MAXIMIZE_RATIO,
+                                       risk_measure=RiskMeasure.VARIANCE, max_weights=upper),
+        "mean_variance": lambda: MeanRisk(objective_function=ObjectiveFunction.MAXIMIZE_UTILITY,
+                                          risk_measure=RiskMeasure.VARIANCE, risk_aversion=5.0,
+                                          max_weights=upper),
+        "risk_parity": lambda: RiskBudgeting(risk_measure=RiskMeasure.VARIANCE),
+    }
+    if objective not in models:
+        return None
+    times = [timed(lambda: models[objective]().fit(x)) for _ in range(3)]
+    return float(np.median(times))
+
+
+def main() -> None:
+    print(f"machine: {machine()}")
+    print("| assets | objective | fresh solve ms | re-solve ms (median of 5) | fresh / re-solve "
+          "| skfolio fit ms | skfolio / re-solve |")
+    print("|---|---|---|---|---|---|---|")
+    for n in (20, 100, 500):
+        xs = [sample(n, 1000, seed) for seed in range(6)]
+        covs = [pd.DataFrame(np.cov(x.to_numpy(), rowvar=False), index=x.columns, columns=x.columns)
+                for x in xs]
+        for objective in OBJECTIVES:
+            _CACHE.clear()
+            kw = kwargs_for(objective, xs[0])
+            fresh = timed(lambda: optimize_weights(covs[0], objective, **kw))  # noqa: B023
+            re = []
+            for x, cov in zip(xs[1:], covs[1:], strict=True):
+                kw = kwargs_for(objective, x)
+                re.append(timed(lambda: optimize_weights(cov, objective, **kw)))  # noqa: B023
+            resolve = float(np.median(re))
+            peer = skfolio_time(objective, xs[0], kw["bounds"][1])
+            peer_txt = f"{peer * 1e3:.1f} | {peer / resolve:.1f}x" if peer else "n/a | n/a"
+            print(f"| {n} | {objective} | {fresh * 1e3:.1f} | {resolve * 1e3:.1f} | "
+                  f"{fresh / resolve:.1f}x | {peer_txt} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
