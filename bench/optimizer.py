@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine  # noqa: E402
+from _common import machine
 
-from correlation_platform.portfolio import optimize_weights  # noqa: E402
-from correlation_platform.portfolio.optimizer import _CACHE  # noqa: E402
+from correlation_platform.portfolio import optimize_weights
+from correlation_platform.portfolio.optimizer import _CACHE
 
 OBJECTIVES = ("min_variance", "mean_variance", "target_volatility", "max_sharpe", "risk_parity")
 
@@ -31,7 +31,9 @@ def sample(n: int, t: int, seed: int) -> pd.DataFrame:
     factors = rng.standard_normal((t, k)) * 0.008
     idio = rng.standard_normal((t, n)) * rng.uniform(0.008, 0.02, n)
     drift = rng.uniform(0.0001, 0.0008, n)
-    return pd.DataFrame(factors @ loadings.T + idio + drift, columns=[f"S{i:03d}" for i in range(n)])
+    return pd.DataFrame(
+        factors @ loadings.T + idio + drift, columns=[f"S{i:03d}" for i in range(n)]
+    )
 
 
 def kwargs_for(objective: str, x: pd.DataFrame) -> dict:
@@ -56,13 +58,22 @@ def skfolio_time(objective: str, x: pd.DataFrame, upper: float) -> float | None:
     from skfolio.optimization import MeanRisk, ObjectiveFunction, RiskBudgeting
 
     models = {
-        "min_variance": lambda: MeanRisk(objective_function=ObjectiveFunction.MINIMIZE_RISK,
-                                         risk_measure=RiskMeasure.VARIANCE, max_weights=upper),
-        "max_sharpe": lambda: MeanRisk(objective_function=ObjectiveFunction.MAXIMIZE_RATIO,
-                                       risk_measure=RiskMeasure.VARIANCE, max_weights=upper),
-        "mean_variance": lambda: MeanRisk(objective_function=ObjectiveFunction.MAXIMIZE_UTILITY,
-                                          risk_measure=RiskMeasure.VARIANCE, risk_aversion=5.0,
-                                          max_weights=upper),
+        "min_variance": lambda: MeanRisk(
+            objective_function=ObjectiveFunction.MINIMIZE_RISK,
+            risk_measure=RiskMeasure.VARIANCE,
+            max_weights=upper,
+        ),
+        "max_sharpe": lambda: MeanRisk(
+            objective_function=ObjectiveFunction.MAXIMIZE_RATIO,
+            risk_measure=RiskMeasure.VARIANCE,
+            max_weights=upper,
+        ),
+        "mean_variance": lambda: MeanRisk(
+            objective_function=ObjectiveFunction.MAXIMIZE_UTILITY,
+            risk_measure=RiskMeasure.VARIANCE,
+            risk_aversion=5.0,
+            max_weights=upper,
+        ),
         "risk_parity": lambda: RiskBudgeting(risk_measure=RiskMeasure.VARIANCE),
     }
     if objective not in models:
@@ -73,13 +84,17 @@ def skfolio_time(objective: str, x: pd.DataFrame, upper: float) -> float | None:
 
 def main() -> None:
     print(f"machine: {machine()}")
-    print("| assets | objective | fresh solve ms | re-solve ms (median of 5) | fresh / re-solve "
-          "| skfolio fit ms | skfolio / re-solve |")
+    print(
+        "| assets | objective | fresh solve ms | re-solve ms (median of 5) | fresh / re-solve "
+        "| skfolio fit ms | skfolio / re-solve |"
+    )
     print("|---|---|---|---|---|---|---|")
     for n in (20, 100, 500):
         xs = [sample(n, 1000, seed) for seed in range(6)]
-        covs = [pd.DataFrame(np.cov(x.to_numpy(), rowvar=False), index=x.columns, columns=x.columns)
-                for x in xs]
+        covs = [
+            pd.DataFrame(np.cov(x.to_numpy(), rowvar=False), index=x.columns, columns=x.columns)
+            for x in xs
+        ]
         for objective in OBJECTIVES:
             _CACHE.clear()
             kw = kwargs_for(objective, xs[0])
@@ -91,8 +106,11 @@ def main() -> None:
             resolve = float(np.median(re))
             peer = skfolio_time(objective, xs[0], kw["bounds"][1])
             peer_txt = f"{peer * 1e3:.1f} | {peer / resolve:.1f}x" if peer else "n/a | n/a"
-            print(f"| {n} | {objective} | {fresh * 1e3:.1f} | {resolve * 1e3:.1f} | "
-                  f"{fresh / resolve:.1f}x | {peer_txt} |", flush=True)
+            print(
+                f"| {n} | {objective} | {fresh * 1e3:.1f} | {resolve * 1e3:.1f} | "
+                f"{fresh / resolve:.1f}x | {peer_txt} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 from correlation_platform.forecasters.base import CorrelationForecaster
+from correlation_platform.forecasters.dcc import DCCForecaster
+from correlation_platform.forecasters.denoised import DenoisedForecaster
 from correlation_platform.forecasters.ewma import EWMAForecaster
+from correlation_platform.forecasters.gbm import GBMForecaster
 from correlation_platform.forecasters.historical import HistoricalForecaster
+from correlation_platform.forecasters.lstm import LSTMForecaster
+from correlation_platform.forecasters.shrinkage import LedoitWolfForecaster
+from correlation_platform.forecasters.tic import TICForecaster
 
 FORECASTERS: dict[str, type[CorrelationForecaster]] = {
     "historical": HistoricalForecaster,
     "ewma": EWMAForecaster,
+    "dcc": DCCForecaster,
+    "ledoit_wolf": LedoitWolfForecaster,
+    "denoised": DenoisedForecaster,
+    "tic": TICForecaster,
+    "gbm": GBMForecaster,
+    "lstm": LSTMForecaster,
 }
 
 BENCHMARK = "historical"
+#: Families that learn from the feature panel (``fit(returns, features)``).
+USES_FEATURES = ("gbm", "lstm")
+#: Families that need the sector tree (constructor argument ``tree``).
+USES_TREE = ("tic",)
 
 
 def get_forecaster(name: str, **params) -> CorrelationForecaster:
@@ -23,4 +39,11 @@ def get_forecaster(name: str, **params) -> CorrelationForecaster:
     return cls(**params)
 
 
-__all__ = ["BENCHMARK", "FORECASTERS", "CorrelationForecaster", "get_forecaster"]
+__all__ = [
+    "BENCHMARK",
+    "FORECASTERS",
+    "USES_FEATURES",
+    "USES_TREE",
+    "CorrelationForecaster",
+    "get_forecaster",
+]

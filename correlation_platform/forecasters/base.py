@@ -21,6 +21,8 @@ class CorrelationForecaster(BaseEstimator):
     """
 
     name: ClassVar[str] = "base"
+    #: Packages (beyond numpy, pandas, scipy, scikit-learn) needed to unpickle a fitted model.
+    runtime_packages: ClassVar[tuple[str, ...]] = ()
 
     def fit(self, returns: pd.DataFrame, features: pd.DataFrame | None = None):
         self._check_returns(returns)
@@ -44,13 +46,18 @@ class CorrelationForecaster(BaseEstimator):
     ) -> np.ndarray:
         """Forecasts as of each date in ``dates`` (each uses rows up to that date only)."""
         self._check_fitted(returns)
+        trained_for = getattr(self, "horizon", None)
+        if trained_for is not None and trained_for != horizon:
+            raise ValueError(
+                f"{self.name} was trained for a {trained_for}-day horizon, asked for {horizon}"
+            )
         index = pd.DatetimeIndex(returns.index)
         dates = index if dates is None else pd.DatetimeIndex(dates)
         positions = index.get_indexer(dates)
         if np.any(positions < 0):
             missing = dates[positions < 0][0]
             raise ValueError(f"date {missing.date()} is not in the returns index")
-        raw = self._raw_path(returns.to_numpy(dtype=float), positions, horizon)
+        raw = self._path(returns, features, positions, horizon)
         out = np.empty_like(raw)
         lams = np.empty(len(raw))
         for k, m in enumerate(raw):
@@ -58,6 +65,16 @@ class CorrelationForecaster(BaseEstimator):
             out[k], lams[k] = rep.matrix, rep.min_eigenvalue_before
         self.min_eigenvalues_before_ = lams
         return out
+
+    def _path(
+        self,
+        returns: pd.DataFrame,
+        features: pd.DataFrame | None,
+        positions: np.ndarray,
+        horizon: int,
+    ) -> np.ndarray:
+        """Raw (unrepaired) forecasts at row ``positions``; models needing frames override this."""
+        return self._raw_path(returns.to_numpy(dtype=float), positions, horizon)
 
     def _raw_path(self, x: np.ndarray, positions: np.ndarray, horizon: int) -> np.ndarray:
         raise NotImplementedError

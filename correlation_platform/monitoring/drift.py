@@ -17,11 +17,12 @@ def forecast_error_frame(
     horizon: int = 21,
     lookback_days: int = 504,
     step: int = 5,
+    features: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Error of past forecasts whose realisation window has closed: date x (frobenius, cmd)."""
     usable = returns.index[: len(returns) - horizon]
     dates = usable[-lookback_days::step]
-    predicted = forecaster.predict_path(returns, None, dates=dates, horizon=horizon)
+    predicted = forecaster.predict_path(returns, features, dates=dates, horizon=horizon)
     realized, kept = forward_realized_correlation(returns, horizon, dates)
     return pd.DataFrame(
         {

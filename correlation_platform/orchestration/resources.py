@@ -50,7 +50,7 @@ class PlatformSettings(ConfigurableResource):
     cost_bps: float = Field(5.0, description="transaction cost per unit of turnover, bps")
     min_trade_notional: float = Field(500.0, description="orders below this are dropped")
     train_size: int = Field(504, description="backtest: days before the first rebalance")
-    refit_every: int = Field(63, description="backtest: days between refits")
+    refit_every: int = Field(252, description="backtest: days between refits")
     outlier_z: float = Field(15.0, description="winsorise returns beyond this robust z (0: off)")
     drift_ratio_threshold: float = Field(1.5, description="recent / baseline CMD that means drift")
     drift_absolute_threshold: float = Field(0.25, description="recent CMD ceiling")

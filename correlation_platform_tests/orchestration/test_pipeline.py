@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from dagster import AssetKey, DagsterInstance
 
+from correlation_platform.forecasters import FORECASTERS
 from correlation_platform.linalg import is_correlation_matrix
 from correlation_platform.orchestration.materialize_all import materialize_all
 from correlation_platform.orchestration.resources import MarketDataResource, PlatformSettings
@@ -39,5 +40,5 @@ def test_materialize_whole_graph_on_synthetic(corrplat_home):
     assert orders["partition"] == day and orders["orders"]
     assert out["report"].exists() and "data:image/png;base64" in out["report"].read_text()
     champion = json.loads((assets / "champion_forecaster" / "data.json").read_text())
-    assert champion["champion"] in ("historical", "ewma")
+    assert champion["champion"] in FORECASTERS
     assert (corrplat_home / "mlflow" / "mlflow.db").exists()

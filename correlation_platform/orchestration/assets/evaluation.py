@@ -1,12 +1,15 @@
 """Evaluation: walk-forward backtest of the champion against the historical benchmark."""
 
+import time
+
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
 from correlation_platform.backtest import build_report, run_backtest
-from correlation_platform.forecasters import BENCHMARK, get_forecaster
+from correlation_platform.forecasters import BENCHMARK
+from correlation_platform.orchestration.assets._forecasters import build_forecaster, features_for
 from correlation_platform.orchestration.assets._metadata import markdown_image
-from correlation_platform.orchestration.resources import PlatformSettings
+from correlation_platform.orchestration.resources import MarketDataResource, PlatformSettings
 from correlation_platform.paths import subdir
 
 GROUP = "evaluation"
@@ -16,8 +19,10 @@ GROUP = "evaluation"
 def backtest_report(
     context: AssetExecutionContext,
     asset_returns: pd.DataFrame,
+    feature_panel: pd.DataFrame,
     trained_forecasters: dict,
     champion_forecaster: dict,
+    market_data: MarketDataResource,
     settings: PlatformSettings,
 ) -> Output[pd.DataFrame]:
     """HTML report (plots embedded): every trained family, champion first, vs historical."""
@@ -25,12 +30,15 @@ def backtest_report(
     params = {rec["family"]: rec["params"] for rec in trained_forecasters.values()}
     params.setdefault(champion, champion_forecaster["params"])
     order = list(dict.fromkeys([champion, BENCHMARK, *sorted(params)]))
+    sectors = market_data.load().sectors
 
     def backtest(family: str, benchmark):
         context.log.info(f"backtesting {family}")
-        return run_backtest(
+        started = time.perf_counter()
+        result = run_backtest(
             asset_returns,
-            get_forecaster(family, **params.get(family, {})),
+            build_forecaster(family, params.get(family), sectors),
+            features=features_for(family, feature_panel),
             objective=settings.objective,
             rebalance_every=settings.horizon,
             train_size=settings.train_size,
@@ -41,6 +49,8 @@ def backtest_report(
             benchmark=benchmark,
             progress=context.log.info,
         )
+        context.log.info(f"backtested {family} in {time.perf_counter() - started:.1f}s")
+        return result
 
     bench = backtest(BENCHMARK, True)
     results = {BENCHMARK: bench}

@@ -1,13 +1,24 @@
 """Models: one trained forecaster per family (MLflow run + registered version), and the champion."""
 
+import time
+
 import pandas as pd
 from dagster import AssetExecutionContext, AutomationCondition, MetadataValue, Output, asset
 
 from correlation_platform.evaluation import choose_champion, score_holdout
-from correlation_platform.forecasters import BENCHMARK, get_forecaster
+from correlation_platform.forecasters import BENCHMARK
+from correlation_platform.orchestration.assets._forecasters import (
+    build_forecaster,
+    features_for,
+    scalar_params,
+)
 from correlation_platform.orchestration.assets._metadata import markdown_table
 from correlation_platform.orchestration.partitions import forecaster_partitions
-from correlation_platform.orchestration.resources import MlflowResource, PlatformSettings
+from correlation_platform.orchestration.resources import (
+    MarketDataResource,
+    MlflowResource,
+    PlatformSettings,
+)
 
 GROUP = "models"
 
@@ -16,25 +27,35 @@ GROUP = "models"
 def trained_forecasters(
     context: AssetExecutionContext,
     asset_returns: pd.DataFrame,
+    feature_panel: pd.DataFrame,
+    market_data: MarketDataResource,
     mlflow: MlflowResource,
     settings: PlatformSettings,
 ) -> Output[dict]:
     """Score the family on a purged holdout, refit on all history, log and register it."""
     family = context.partition_key
-    forecaster = get_forecaster(family)
+    forecaster = build_forecaster(family, None, market_data.load().sectors)
+    features = features_for(family, feature_panel)
     context.log.info(
         f"{family}: scoring on the last {settings.holdout_days} days (purged by {settings.horizon})"
     )
-    score = score_holdout(forecaster, asset_returns, None, settings.holdout_days, settings.horizon)
-    forecaster.fit(asset_returns)
+    started = time.perf_counter()
+    score = score_holdout(
+        forecaster, asset_returns, features, settings.holdout_days, settings.horizon
+    )
+    forecaster.fit(asset_returns, features)
+    fit_seconds = time.perf_counter() - started
+    context.log.info(f"{family}: holdout Frobenius {score.mean_frobenius:.4f}, {fit_seconds:.1f}s")
+    params = scalar_params(forecaster)
     store = mlflow.store()
     logged = store.log_forecaster(
         forecaster,
         run_name=f"{family}-{asset_returns.index[-1].date()}",
-        params={"family": family, "horizon": settings.horizon, **forecaster.get_params()},
+        params={"family": family, "horizon": settings.horizon, **params},
         metrics={
             "holdout_frobenius": score.mean_frobenius,
             "holdout_n_forecasts": score.n_forecasts,
+            "fit_seconds": fit_seconds,
         },
         tags={
             "dagster.run_id": context.run.run_id,
@@ -48,7 +69,7 @@ def trained_forecasters(
     )
     record = {
         "family": family,
-        "params": forecaster.get_params(),
+        "params": params,
         "holdout_frobenius": score.mean_frobenius,
         "holdout_start": str(score.start.date()),
         "holdout_end": str(score.end.date()),

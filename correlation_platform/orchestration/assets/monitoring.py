@@ -4,6 +4,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, Output, asset
 
 from correlation_platform.monitoring import detect_drift, forecast_error_frame
+from correlation_platform.orchestration.assets._forecasters import features_for
 from correlation_platform.orchestration.resources import MlflowResource, PlatformSettings
 
 GROUP = "monitoring"
@@ -13,13 +14,15 @@ GROUP = "monitoring"
 def forecast_error(
     context: AssetExecutionContext,
     asset_returns: pd.DataFrame,
+    feature_panel: pd.DataFrame,
     champion_forecaster: dict,
     mlflow: MlflowResource,
     settings: PlatformSettings,
 ) -> Output[pd.DataFrame]:
     """Frobenius and correlation-matrix distance of closed forecasts; drift verdict in metadata."""
     forecaster = mlflow.store().load_forecaster("champion")
-    errors = forecast_error_frame(forecaster, asset_returns, settings.horizon)
+    features = features_for(champion_forecaster["champion"], feature_panel)
+    errors = forecast_error_frame(forecaster, asset_returns, settings.horizon, features=features)
     decision = detect_drift(
         errors,
         ratio_threshold=settings.drift_ratio_threshold,

@@ -5,6 +5,7 @@ import json
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
+from correlation_platform.orchestration.assets._forecasters import features_for
 from correlation_platform.orchestration.assets._metadata import markdown_table
 from correlation_platform.orchestration.checks import (
     check_correlation,
@@ -48,6 +49,7 @@ def _known(frame: pd.DataFrame, partition_key: str) -> tuple[pd.DataFrame, dict]
 def predicted_correlation(
     context: AssetExecutionContext,
     asset_returns: pd.DataFrame,
+    feature_panel: pd.DataFrame,
     champion_forecaster: dict,
     mlflow: MlflowResource,
     settings: PlatformSettings,
@@ -55,7 +57,10 @@ def predicted_correlation(
     """The champion's forecast of the average correlation over the next ``horizon`` days."""
     known, info = _known(asset_returns, context.partition_key)
     forecaster = mlflow.store().load_forecaster("champion")
-    matrix = forecaster.predict(known, None, horizon=settings.horizon)
+    features = features_for(champion_forecaster["champion"], feature_panel)
+    if features is not None:
+        features = features.loc[: known.index[-1]]
+    matrix = forecaster.predict(known, features, horizon=settings.horizon)
     train_end = pd.Timestamp(champion_forecaster["train_end"])
     if pd.Timestamp(info["as_of"]) < train_end:
         context.log.warning(

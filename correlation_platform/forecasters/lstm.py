@@ -1,0 +1,154 @@
+"""LSTM over each pair's feature sequence, weights shared across pairs (scales with N).
+
+Same features and target as ``gbm`` (pair trailing correlations and vols, scaled market
+features; Fisher z of the next-horizon correlation). A sample is one pair's last
+``seq_len`` feature vectors taken every ``step`` days; the network predicts a correction
+to the pair's 63-day trailing Fisher z. Deterministic for a given seed (CPU); early
+stopping on a time-ordered validation block purged by the horizon.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from correlation_platform.forecasters.base import CorrelationForecaster
+from correlation_platform.forecasters.pair_dataset import (
+    PairFeatureBuilder,
+    pair_targets,
+    pairs_to_matrix,
+    training_positions,
+)
+
+log = logging.getLogger(__name__)
+ANCHOR_FEATURE = 1  # z_corr_63: the network learns a correction to it
+
+
+class PairLSTM(nn.Module):
+    def __init__(self, n_features: int, hidden: int):
+        super().__init__()
+        self.lstm = nn.LSTM(n_features, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1, :]).squeeze(-1) + x[:, -1, ANCHOR_FEATURE]
+
+
+def _sequences(grid: np.ndarray, seq_len: int) -> np.ndarray:
+    """(dates, pairs, F) -> (dates - seq_len + 1, pairs, seq_len, F) sliding windows."""
+    windows = np.lib.stride_tricks.sliding_window_view(grid, seq_len, axis=0)  # (d, p, F, L)
+    return np.moveaxis(windows, -1, 2)
+
+
+class LSTMForecaster(CorrelationForecaster):
+    name: ClassVar[str] = "lstm"
+    runtime_packages: ClassVar[tuple[str, ...]] = ("torch",)
+
+    def __init__(
+        self,
+        horizon: int = 21,
+        step: int = 5,
+        seq_len: int = 8,
+        hidden: int = 16,
+        epochs: int = 25,
+        batch_size: int = 512,
+        learning_rate: float = 3e-3,
+        patience: int = 4,
+        max_rows: int = 40_000,
+        validation_fraction: float = 0.2,
+        seed: int = 0,
+        min_history: int = 63,
+    ):
+        self.horizon = horizon
+        self.step = step
+        self.seq_len = seq_len
+        self.hidden = hidden
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.patience = patience
+        self.max_rows = max_rows
+        self.validation_fraction = validation_fraction
+        self.seed = seed
+        self.min_history = min_history
+
+    def fit(self, returns: pd.DataFrame, features: pd.DataFrame | None = None):
+        super().fit(returns, features)
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        positions = training_positions(returns, self.horizon, self.step, self.min_history)
+        self.builder_ = PairFeatureBuilder().fit(features, returns.index[positions[-1]])
+        grid = np.nan_to_num(self.builder_.build(returns, features, positions))
+        seqs = _sequences(grid, self.seq_len)  # (d, pairs, L, F)
+        y = pair_targets(returns, positions, self.horizon)[self.seq_len - 1 :]
+        d = len(seqs)
+        n_val = max(1, int(d * self.validation_fraction))
+        purge = int(np.ceil(self.horizon / self.step))  # train labels must end before validation
+        train_end = max(1, d - n_val - purge)
+        x_tr, y_tr = seqs[:train_end].reshape(-1, *seqs.shape[2:]), y[:train_end].reshape(-1)
+        x_va, y_va = seqs[d - n_val :].reshape(-1, *seqs.shape[2:]), y[d - n_val :].reshape(-1)
+        ok = np.isfinite(y_tr)
+        x_tr, y_tr = x_tr[ok], y_tr[ok]
+        if len(y_tr) > self.max_rows:
+            keep = np.sort(rng.choice(len(y_tr), self.max_rows, replace=False))
+            x_tr, y_tr = x_tr[keep], y_tr[keep]
+        ok_va = np.isfinite(y_va)
+        x_va, y_va = x_va[ok_va], y_va[ok_va]
+        self.model_ = self._train(x_tr, y_tr, x_va, y_va)
+        self.n_training_rows_ = len(y_tr)
+        return self
+
+    def _train(self, x_tr, y_tr, x_va, y_va) -> PairLSTM:
+        model = PairLSTM(x_tr.shape[-1], self.hidden)
+        opt = torch.optim.Adam(model.parameters(), lr=self.learning_rate)
+        xt, yt = torch.tensor(x_tr, dtype=torch.float32), torch.tensor(y_tr, dtype=torch.float32)
+        xv, yv = torch.tensor(x_va, dtype=torch.float32), torch.tensor(y_va, dtype=torch.float32)
+        gen = torch.Generator().manual_seed(self.seed)
+        best, best_state, stale = float("inf"), copy.deepcopy(model.state_dict()), 0
+        self.history_ = []
+        for epoch in range(self.epochs):
+            model.train()
+            order = torch.randperm(len(xt), generator=gen)
+            for start in range(0, len(xt), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                opt.zero_grad()
+                loss = nn.functional.mse_loss(model(xt[idx]), yt[idx])
+                loss.backward()
+                opt.step()
+            model.eval()
+            with torch.no_grad():
+                val = float(nn.functional.mse_loss(model(xv), yv)) if len(yv) else float(loss)
+            self.history_.append(val)
+            log.info("lstm epoch %d: validation MSE %.5f", epoch + 1, val)
+            if val < best - 1e-6:
+                best, best_state, stale = val, copy.deepcopy(model.state_dict()), 0
+            else:
+                stale += 1
+                if stale >= self.patience:
+                    break
+        model.load_state_dict(best_state)
+        model.eval()
+        self.best_validation_mse_ = best
+        self.epochs_run_ = len(self.history_)
+        return model
+
+    def _path(self, returns, features, positions, horizon) -> np.ndarray:
+        lags = np.arange(self.seq_len - 1, -1, -1) * self.step
+        grid_pos = np.clip(positions[:, None] - lags[None, :], 0, None)  # (dates, L)
+        flat = np.nan_to_num(self.builder_.build(returns, features, grid_pos.reshape(-1)))
+        n_pairs, n_feat = flat.shape[1], flat.shape[2]
+        seq = flat.reshape(len(positions), self.seq_len, n_pairs, n_feat).transpose(0, 2, 1, 3)
+        with torch.no_grad():
+            z = self.model_(
+                torch.tensor(seq.reshape(-1, self.seq_len, n_feat), dtype=torch.float32)
+            )
+        return pairs_to_matrix(
+            z.numpy().astype(float).reshape(len(positions), n_pairs), returns.shape[1]
+        )

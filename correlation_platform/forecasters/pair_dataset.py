@@ -1,0 +1,127 @@
+"""Pair-level design matrices for the ML forecasters (one row per date and asset pair).
+
+Features at date t use returns and market features known at t's close only; the target is
+the Fisher z of the correlation realised over t+1..t+h, so training rows are limited to
+dates whose label window closed before the end of the training data. Market features are
+min-max scaled on the training dates only (:class:`TrainWindowScaler`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from correlation_platform.features.normalization import TrainWindowScaler
+from correlation_platform.features.targets import forward_realized_correlation
+from correlation_platform.linalg import fisher_z
+
+PAIR_WINDOWS = (21, 63, 252)
+VOL_WINDOW = 21
+EWMA_DECAY = 0.97
+
+
+@dataclass
+class PairFeatureBuilder:
+    """Builds pair features; ``fit`` learns the market-feature scaling on training rows."""
+
+    market_columns: list[str] | None = None
+    scaler: TrainWindowScaler | None = None
+
+    def fit(self, features: pd.DataFrame | None, train_end: pd.Timestamp) -> PairFeatureBuilder:
+        if features is not None and features.shape[1]:
+            self.market_columns = list(features.columns)
+            self.scaler = TrainWindowScaler().fit(features[self.market_columns], train_end)
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        pair = [f"z_corr_{w}" for w in PAIR_WINDOWS] + ["z_corr_ewma", "vol_min", "vol_max"]
+        return pair + [f"mkt_{c}" for c in (self.market_columns or [])]
+
+    def build(
+        self, returns: pd.DataFrame, features: pd.DataFrame | None, positions: np.ndarray
+    ) -> np.ndarray:
+        """Array (len(positions), n_pairs, n_features)."""
+        x = returns.to_numpy(dtype=float)
+        n = x.shape[1]
+        iu = np.triu_indices(n, 1)
+        blocks = []
+        for w in PAIR_WINDOWS:
+            blocks.append(_trailing_pair_z(x, positions, w, iu))
+        blocks.append(_ewma_pair_z(x, positions, iu))
+        vol = _trailing_vol(x, positions, VOL_WINDOW)
+        blocks.append(np.minimum(vol[:, iu[0]], vol[:, iu[1]]))
+        blocks.append(np.maximum(vol[:, iu[0]], vol[:, iu[1]]))
+        out = np.stack(blocks, axis=2)
+        if self.market_columns:
+            if features is None:
+                raise ValueError("fitted with market features: pass the feature panel")
+            dates = returns.index[positions]
+            mkt = self.scaler.transform(features[self.market_columns].reindex(dates)).to_numpy()
+            out = np.concatenate([out, np.repeat(mkt[:, None, :], len(iu[0]), axis=1)], axis=2)
+        return out
+
+
+def _trailing_pair_z(x: np.ndarray, positions: np.ndarray, window: int, iu) -> np.ndarray:
+    out = np.full((len(positions), len(iu[0])), np.nan)
+    for k, p in enumerate(positions):
+        lo = max(0, p - window + 1)
+        if p - lo + 1 < 10:
+            continue
+        win = x[lo : p + 1] - x[lo : p + 1].mean(axis=0)
+        cov = win.T @ win
+        d = np.sqrt(np.diag(cov))
+        d[d == 0] = np.nan
+        out[k] = fisher_z((cov / np.outer(d, d))[iu])
+    return out
+
+
+def _ewma_pair_z(x: np.ndarray, positions: np.ndarray, iu) -> np.ndarray:
+    from scipy.signal import lfilter
+
+    last = int(positions.max()) + 1
+    outer = (x[:last, :, None] * x[:last, None, :])[:, iu[0], iu[1]]
+    var = x[:last] ** 2
+    lam = EWMA_DECAY
+    cov = lfilter([1 - lam], [1, -lam], outer, axis=0)
+    v = lfilter([1 - lam], [1, -lam], var, axis=0)
+    rho = cov[positions] / np.sqrt(v[positions][:, iu[0]] * v[positions][:, iu[1]])
+    return fisher_z(np.nan_to_num(rho))
+
+
+def _trailing_vol(x: np.ndarray, positions: np.ndarray, window: int) -> np.ndarray:
+    out = np.full((len(positions), x.shape[1]), np.nan)
+    for k, p in enumerate(positions):
+        lo = max(0, p - window + 1)
+        out[k] = x[lo : p + 1].std(axis=0) * np.sqrt(252)
+    return out
+
+
+def training_positions(
+    returns: pd.DataFrame, horizon: int, step: int, min_history: int
+) -> np.ndarray:
+    """Dates (as row positions) whose label window closes inside ``returns``."""
+    last = len(returns) - 1 - horizon
+    if last < min_history:
+        raise ValueError(
+            f"need at least {min_history + horizon + 1} rows to train, got {len(returns)}"
+        )
+    return np.arange(last, min_history - 1, -step)[::-1]
+
+
+def pair_targets(returns: pd.DataFrame, positions: np.ndarray, horizon: int) -> np.ndarray:
+    realized, _ = forward_realized_correlation(returns, horizon, returns.index[positions])
+    iu = np.triu_indices(returns.shape[1], 1)
+    return fisher_z(realized[:, iu[0], iu[1]])
+
+
+def pairs_to_matrix(z_pairs: np.ndarray, n: int) -> np.ndarray:
+    """(len, n_pairs) Fisher z -> (len, n, n) correlation-like matrices (to be repaired)."""
+    iu = np.triu_indices(n, 1)
+    out = np.repeat(np.eye(n)[None], len(z_pairs), axis=0)
+    rho = np.tanh(z_pairs)
+    out[:, iu[0], iu[1]] = rho
+    out[:, iu[1], iu[0]] = rho
+    return out
