@@ -1,6 +1,44 @@
-"""L4: losses and model selection."""
+"""L4: splits, losses, tuning, model comparison and the promotion rule."""
 
-from correlation_platform.evaluation.losses import cmd_losses, frobenius_losses
-from correlation_platform.evaluation.selection import HoldoutScore, choose_champion, score_holdout
+from correlation_platform.evaluation.comparison import (
+    DMResult,
+    comparison_table,
+    diebold_mariano,
+    model_confidence_set,
+)
+from correlation_platform.evaluation.losses import (
+    LOSSES,
+    cmd_losses,
+    frobenius_losses,
+    gmv_variance_losses,
+    qlike_losses,
+)
+from correlation_platform.evaluation.promotion import PromotionDecision, decide_promotion
+from correlation_platform.evaluation.selection import (
+    GRIDS,
+    SelectionResult,
+    forecast_losses,
+    tune_and_test,
+)
+from correlation_platform.evaluation.splits import TimeSplit, train_validation_test, walk_forward
 
-__all__ = ["HoldoutScore", "choose_champion", "cmd_losses", "frobenius_losses", "score_holdout"]
+__all__ = [
+    "GRIDS",
+    "LOSSES",
+    "DMResult",
+    "PromotionDecision",
+    "SelectionResult",
+    "TimeSplit",
+    "cmd_losses",
+    "comparison_table",
+    "decide_promotion",
+    "diebold_mariano",
+    "forecast_losses",
+    "frobenius_losses",
+    "gmv_variance_losses",
+    "model_confidence_set",
+    "qlike_losses",
+    "train_validation_test",
+    "tune_and_test",
+    "walk_forward",
+]

@@ -1,10 +1,13 @@
-"""Forecast losses: how far a predicted correlation path is from what was realised."""
+"""Forecast losses: statistical (Frobenius, QLIKE, correlation-matrix distance) and economic
+(realised variance of the global minimum-variance portfolio built from the forecast)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from correlation_platform.linalg import correlation_matrix_distance, frobenius_distance
+
+LOSSES = ("frobenius", "qlike", "cmd", "gmv_variance")
 
 
 def frobenius_losses(predicted: np.ndarray, realized: np.ndarray) -> np.ndarray:
@@ -15,3 +18,39 @@ def cmd_losses(predicted: np.ndarray, realized: np.ndarray) -> np.ndarray:
     return np.array(
         [correlation_matrix_distance(p, r) for p, r in zip(predicted, realized, strict=True)]
     )
+
+
+def qlike_losses(
+    predicted: np.ndarray, realized: np.ndarray, vols: np.ndarray | None = None
+) -> np.ndarray:
+    """QLIKE (Stein up to a constant): log|S_hat| + tr(S_hat^-1 S), S = D R D.
+
+    Robust to the noise in the realised matrix (Patton 2011) and defined when it is
+    singular. With ``vols`` (len x N) both matrices are scaled to covariances.
+    """
+    out = np.empty(len(predicted))
+    for k, (p, r) in enumerate(zip(predicted, realized, strict=True)):
+        if vols is not None:
+            d = np.outer(vols[k], vols[k])
+            p, r = p * d, r * d
+        sign, logdet = np.linalg.slogdet(p)
+        out[k] = logdet + np.trace(np.linalg.solve(p, r)) if sign > 0 else np.inf
+    return out
+
+
+def gmv_weights(corr: np.ndarray, vols: np.ndarray) -> np.ndarray:
+    """Unconstrained global minimum-variance weights of D R D (closed form)."""
+    cov = corr * np.outer(vols, vols)
+    x = np.linalg.solve(cov, np.ones(len(vols)))
+    return x / x.sum()
+
+
+def gmv_variance_losses(
+    predicted: np.ndarray, vols: np.ndarray, future_returns: list[np.ndarray]
+) -> np.ndarray:
+    """Realised variance (annualised) of the GMV portfolio of each forecast over its horizon."""
+    out = np.empty(len(predicted))
+    for k, (p, v, fut) in enumerate(zip(predicted, vols, future_returns, strict=True)):
+        w = gmv_weights(p, v)
+        out[k] = float(np.var(fut @ w, ddof=1) * 252)
+    return out

@@ -1,60 +1,133 @@
-"""Holdout scoring of forecasters and the champion choice."""
+"""Tune on validation, refit on train + validation, score once on test (time-ordered, purged)."""
 
 from __future__ import annotations
 
+import itertools
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from correlation_platform.evaluation.losses import frobenius_losses
+from correlation_platform.evaluation.losses import (
+    cmd_losses,
+    frobenius_losses,
+    gmv_variance_losses,
+    qlike_losses,
+)
+from correlation_platform.evaluation.splits import TimeSplit, train_validation_test
 from correlation_platform.features.targets import forward_realized_correlation
 from correlation_platform.forecasters import CorrelationForecaster
 
+log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class HoldoutScore:
-    mean_frobenius: float
-    n_forecasts: int
-    start: pd.Timestamp
-    end: pd.Timestamp
-
-
-def holdout_dates(
-    index: pd.DatetimeIndex, holdout_days: int, horizon: int, step: int
-) -> pd.DatetimeIndex:
-    """Forecast dates in the last ``holdout_days`` rows that still have a full label window."""
-    usable = index[: len(index) - horizon]
-    return usable[-holdout_days::step]
+#: Small grids per family: bounded search, most sensitive parameter first.
+GRIDS: dict[str, dict[str, list]] = {
+    "historical": {"window": [126, 252, 504]},
+    "ewma": {"decay": [0.94, 0.97, 0.99]},
+    "dcc": {},
+    "ledoit_wolf": {"target": ["identity", "constant_correlation"], "window": [126, 252]},
+    "denoised": {"window": [126, 252, 504]},
+    "tic": {"window": [126, 252], "denoise": [True, False]},
+    "gbm": {"learning_rate": [0.03, 0.1], "max_leaf_nodes": [7, 15]},
+    "lstm": {"hidden": [8, 16]},
+}
 
 
-def score_holdout(
+def grid_points(grid: dict[str, list]) -> list[dict]:
+    keys = list(grid)
+    return [
+        dict(zip(keys, values, strict=True)) for values in itertools.product(*grid.values())
+    ] or [{}]
+
+
+def forecast_losses(
     forecaster: CorrelationForecaster,
     returns: pd.DataFrame,
-    features: pd.DataFrame | None = None,
-    holdout_days: int = 252,
+    features: pd.DataFrame | None,
+    positions: np.ndarray,
+    horizon: int,
+) -> pd.DataFrame:
+    """Every loss of DESIGN section 5 for forecasts made at ``positions`` (label windows closed)."""
+    dates = returns.index[positions]
+    predicted = forecaster.predict_path(returns, features, dates=dates, horizon=horizon)
+    realized, kept = forward_realized_correlation(returns, horizon, dates)
+    x = returns.to_numpy(dtype=float)
+    vols = np.sqrt((returns**2).ewm(halflife=21, adjust=True).mean().to_numpy())[positions]
+    future = [x[p + 1 : p + 1 + horizon] for p in positions]
+    return pd.DataFrame(
+        {
+            "frobenius": frobenius_losses(predicted, realized),
+            "qlike": qlike_losses(predicted, realized),
+            "cmd": cmd_losses(predicted, realized),
+            "gmv_variance": gmv_variance_losses(predicted, vols, future),
+        },
+        index=pd.DatetimeIndex(kept, name="date"),
+    )
+
+
+@dataclass
+class SelectionResult:
+    params: dict
+    validation: pd.DataFrame  # one row per grid point: params, mean validation loss, seconds
+    test_losses: pd.DataFrame  # date x loss, forecasts inside the test block
+    split: TimeSplit
+
+    @property
+    def test_mean(self) -> dict[str, float]:
+        return {k: float(v) for k, v in self.test_losses.mean().items()}
+
+
+def tune_and_test(
+    make: Callable[[dict], CorrelationForecaster],
+    returns: pd.DataFrame,
+    features: pd.DataFrame | None,
+    grid: dict[str, list],
     horizon: int = 21,
     step: int = 5,
-) -> HoldoutScore:
-    """Fit on data before the holdout (purged by ``horizon``), score forecasts inside it."""
-    dates = holdout_dates(pd.DatetimeIndex(returns.index), holdout_days, horizon, step)
-    first = returns.index.get_loc(dates[0])
-    train_end = first - horizon  # purge: no training row's label overlaps the holdout
-    if train_end < 2:
-        raise ValueError("not enough history before the holdout to train")
-    forecaster.fit(
-        returns.iloc[: train_end + 1], None if features is None else features.iloc[: train_end + 1]
-    )
-    predicted = forecaster.predict_path(returns, features, dates=dates, horizon=horizon)
-    realized, _ = forward_realized_correlation(returns, horizon, dates)
-    losses = frobenius_losses(predicted, realized)
-    return HoldoutScore(float(np.mean(losses)), len(losses), dates[0], dates[-1])
+    time_budget: float = 300.0,
+    split: TimeSplit | None = None,
+    loss: str = "frobenius",
+) -> SelectionResult:
+    """Pick params on validation (``loss``), refit on train + validation, score on test.
 
+    The grid is searched in order until ``time_budget`` seconds are spent (the first point
+    is always evaluated). Nothing after the training block's purge point is seen by a fit.
+    """
+    split = split or train_validation_test(len(returns), horizon)
 
-def choose_champion(scores: dict[str, float], benchmark: str) -> tuple[str, str]:
-    """Lowest holdout loss wins; ties go to the benchmark. Returns (winner, reason)."""
-    if not scores:
-        raise ValueError("no trained forecasters to choose from")
-    best = min(scores, key=lambda k: (scores[k], k != benchmark))
-    ranked = ", ".join(f"{k}={v:.4f}" for k, v in sorted(scores.items(), key=lambda kv: kv[1]))
-    return best, f"lowest mean holdout Frobenius loss ({ranked})"
+    def rows(last: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        return returns.iloc[: last + 1], None if features is None else features.iloc[: last + 1]
+
+    started = time.perf_counter()
+    records = []
+    for params in grid_points(grid):
+        if records and time.perf_counter() - started > time_budget:
+            log.warning(
+                "tuning budget of %.0fs spent; %d grid points left untried",
+                time_budget,
+                len(grid_points(grid)) - len(records),
+            )
+            break
+        t0 = time.perf_counter()
+        try:
+            f = make(params).fit(*rows(split.train_end))
+            val = forecast_losses(f, returns, features, split.validation[::step], horizon)
+            value, note = float(val[loss].mean()), ""
+        except ValueError as exc:  # e.g. a window longer than the history before validation
+            value, note = float("inf"), f"skipped: {exc}"
+            log.warning("grid point %s %s", params, note)
+        records.append(
+            {**params, "validation_loss": value, "seconds": time.perf_counter() - t0, "note": note}
+        )
+    table = pd.DataFrame(records)
+    if not np.isfinite(table["validation_loss"]).any():
+        raise ValueError(f"no grid point could be evaluated: {list(table['note'])}")
+    best = records[int(np.argmin(table["validation_loss"]))]
+    params = {k: best[k] for k in grid}
+    refit_last = int(split.test[0]) - horizon - 1 - 5  # purge + embargo before the test block
+    final = make(params).fit(*rows(refit_last))
+    test = forecast_losses(final, returns, features, split.test[::step], horizon)
+    return SelectionResult(params, table, test, split)

@@ -161,6 +161,7 @@ class DCCForecaster(CorrelationForecaster):
             return -correlation_loglik(z, a, b, self.qbar_, cdcc)
 
         best = None
+        # One start near typical daily estimates; the others only if it fails to converge.
         for start in ((0.02, 0.95), (0.05, 0.90), (0.01, 0.98)):
             res = minimize(
                 objective,
@@ -171,6 +172,8 @@ class DCCForecaster(CorrelationForecaster):
             )
             if best is None or res.fun < best.fun:
                 best = res
+            if res.success:
+                break
         self.a_, self.b_ = (float(v) for v in best.x)
         self.converged_ = bool(best.success)
         self.garch_loglik_ = loglik

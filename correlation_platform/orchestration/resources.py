@@ -39,7 +39,9 @@ class PlatformSettings(ConfigurableResource):
     """Knobs shared by several assets; each has a sane default for daily equity data."""
 
     horizon: int = Field(21, description="holding period the correlation forecast covers (days)")
-    holdout_days: int = Field(504, description="most recent days held out to choose the champion")
+    tuning_budget_seconds: float = Field(300.0, description="per family: grid search time cap")
+    promotion_margin: float = Field(0.01, description="relative test-loss gain a challenger needs")
+    promotion_alpha: float = Field(0.10, description="Diebold-Mariano level a challenger needs")
     objective: str = Field("min_variance", description="optimiser objective for target weights")
     volatility_model: str = Field("garch", description="garch (EWMA fallback per asset) or ewma")
     expected_returns: str = Field("james_stein", description="zero, historical or james_stein")

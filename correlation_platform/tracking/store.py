@@ -121,6 +121,35 @@ class MlflowStore:
             path.write_bytes(data)
             mlflow.log_artifact(str(path))
 
+    def log_decision(
+        self, run_name: str, decision, table, tags: dict[str, str] | None = None
+    ) -> str:
+        """A run recording a champion/challenger decision and its evidence (comparison table)."""
+        exp_id = self.activate()
+        with mlflow.start_run(
+            experiment_id=exp_id,
+            run_name=run_name,
+            tags={"kind": "champion_selection", **(tags or {})},
+        ) as run:
+            mlflow.log_params(
+                {
+                    "champion": decision.champion,
+                    "challenger": str(decision.challenger),
+                    "promoted": str(decision.promote),
+                }
+            )
+            numeric = {
+                k: float(v)
+                for k, v in decision.evidence.items()
+                if isinstance(v, int | float) and v == v and abs(v) != float("inf")
+            }
+            if numeric:
+                mlflow.log_metrics(numeric)
+            mlflow.set_tag("reason", decision.reason[:5000])
+            self._log_bytes("comparison.md", table.to_markdown().encode())
+            self._log_bytes("decision.txt", decision.reason.encode())
+        return run.info.run_id
+
     def set_alias(self, alias: str, version_: str) -> None:
         self.client.set_registered_model_alias(self.registered_model, alias, version_)
 

@@ -1,28 +1,104 @@
+import numpy as np
 import pandas as pd
 import pytest
 
-from correlation_platform.evaluation import choose_champion, score_holdout
-from correlation_platform.evaluation.selection import holdout_dates
+from correlation_platform.evaluation import (
+    forecast_losses,
+    train_validation_test,
+    tune_and_test,
+    walk_forward,
+)
 from correlation_platform.forecasters import get_forecaster
 
 
-def test_holdout_training_is_purged(regime_returns):
-    f = get_forecaster("ewma")
-    score = score_holdout(f, regime_returns, holdout_days=200, horizon=21, step=5)
-    # Training stops `horizon` rows before the first holdout forecast: no label overlap.
-    gap = regime_returns.index.get_loc(score.start) - regime_returns.index.get_loc(f.train_end_)
-    assert gap == 21
-    assert score.end <= regime_returns.index[-22]
+def test_blocks_are_ordered_disjoint_and_purged():
+    s = train_validation_test(2000, horizon=21, embargo=5)
+    assert s.train[-1] < s.validation[0] < s.validation[-1] < s.test[0]
+    assert not set(s.train) & set(s.validation) and not set(s.validation) & set(s.test)
+    # A training date's label window (t+1..t+h) ends before validation, plus the embargo.
+    assert s.train[-1] + 21 + 5 < s.validation[0]
+    assert s.validation[-1] + 21 + 5 < s.test[0]
+    assert s.test[-1] + 21 <= 1999  # every test label window closes inside the data
+    with pytest.raises(ValueError, match="too few"):
+        train_validation_test(300, horizon=21)
 
 
-def test_holdout_dates_leave_room_for_labels():
-    idx = pd.bdate_range("2020-01-01", periods=100)
-    d = holdout_dates(idx, 30, 10, 1)
-    assert d[-1] == idx[89] and len(d) == 30
+def test_walk_forward_folds_expand_and_purge():
+    folds = walk_forward(1500, horizon=21, n_folds=3, min_train=252, embargo=5)
+    assert len(folds) == 3
+    for train, val in folds:
+        assert train[-1] + 21 + 5 < val[0]
+    assert folds[0][0][-1] < folds[1][0][-1] < folds[2][0][-1]
 
 
-def test_champion_rule_and_ties():
-    assert choose_champion({"ewma": 1.0, "historical": 2.0}, "historical")[0] == "ewma"
-    assert choose_champion({"ewma": 1.0, "historical": 1.0}, "historical")[0] == "historical"
-    with pytest.raises(ValueError):
-        choose_champion({}, "historical")
+def test_forecast_losses_by_hand(regime_returns):
+    f = get_forecaster("historical").fit(regime_returns)
+    pos = np.array([400])
+    losses = forecast_losses(f, regime_returns, None, pos, 21)
+    pred = f.predict(regime_returns.iloc[:401]).to_numpy()
+    real = np.corrcoef(regime_returns.iloc[401:422].to_numpy(), rowvar=False)
+    assert losses["frobenius"].iloc[0] == pytest.approx(np.linalg.norm(pred - real))
+    _sign, logdet = np.linalg.slogdet(pred)
+    assert losses["qlike"].iloc[0] == pytest.approx(logdet + np.trace(np.linalg.solve(pred, real)))
+    vols = np.sqrt((regime_returns**2).ewm(halflife=21).mean().to_numpy()[400])
+    cov = pred * np.outer(vols, vols)
+    w = np.linalg.solve(cov, np.ones(6))
+    w /= w.sum()
+    port = regime_returns.iloc[401:422].to_numpy() @ w
+    assert losses["gmv_variance"].iloc[0] == pytest.approx(np.var(port, ddof=1) * 252)
+
+
+def test_tuning_never_sees_the_test_block(regime_returns):
+    seen = []
+
+    def make(params):
+        f = get_forecaster("ewma", **params)
+        original = f.fit
+
+        def fit(returns, features=None):
+            seen.append(returns.index[-1])
+            return original(returns, features)
+
+        f.fit = fit
+        return f
+
+    res = tune_and_test(make, regime_returns, None, {"decay": [0.9, 0.97]}, horizon=21)
+    test_start = regime_returns.index[res.split.test[0]]
+    assert all(d < test_start for d in seen) and len(seen) == 3  # two grid points + the refit
+    assert res.params["decay"] in (0.9, 0.97)
+    assert list(res.validation["decay"]) == [0.9, 0.97]
+    assert len(res.test_losses) > 0 and res.test_losses.index[0] >= test_start
+
+
+def test_time_budget_bounds_the_grid(regime_returns):
+    res = tune_and_test(
+        lambda p: get_forecaster("historical", **p),
+        regime_returns,
+        None,
+        {"window": [100, 150, 200, 250]},
+        time_budget=0.0,
+    )
+    assert len(res.validation) == 1  # the first point always runs
+
+
+def test_loss_frame_is_dated(regime_returns):
+    f = get_forecaster("ewma").fit(regime_returns)
+    out = forecast_losses(f, regime_returns, None, np.array([300, 305]), 21)
+    assert isinstance(out.index, pd.DatetimeIndex) and list(out.columns) == [
+        "frobenius",
+        "qlike",
+        "cmd",
+        "gmv_variance",
+    ]
+
+
+def test_infeasible_grid_points_are_skipped_with_a_note(regime_returns):
+    res = tune_and_test(
+        lambda p: get_forecaster("historical", **p), regime_returns, None, {"window": [5000, 126]}
+    )
+    assert res.params == {"window": 126}
+    assert res.validation["note"].iloc[0].startswith("skipped: historical(window=5000)")
+    with pytest.raises(ValueError, match="no grid point could be evaluated"):
+        tune_and_test(
+            lambda p: get_forecaster("historical", **p), regime_returns, None, {"window": [5000]}
+        )

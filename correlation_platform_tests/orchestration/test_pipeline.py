@@ -15,7 +15,7 @@ from correlation_platform_tests.orchestration.test_definitions import ASSETS
 SYNTHETIC = MarketDataResource(
     source="synthetic", options={"kind": "regime", "n_assets": 5, "n_days": 900, "seed": 3}
 )
-SETTINGS = PlatformSettings(holdout_days=150, train_size=300)
+SETTINGS = PlatformSettings(train_size=300, tuning_budget_seconds=5.0)
 
 
 @pytest.mark.slow
@@ -42,3 +42,38 @@ def test_materialize_whole_graph_on_synthetic(corrplat_home):
     champion = json.loads((assets / "champion_forecaster" / "data.json").read_text())
     assert champion["champion"] in FORECASTERS
     assert (corrplat_home / "mlflow" / "mlflow.db").exists()
+
+
+@pytest.mark.slow
+def test_partial_training_never_moves_the_champion(corrplat_home):
+    from dagster import AssetSelection, materialize
+
+    from correlation_platform.definitions import build_definitions
+    from correlation_platform.tracking import MlflowStore
+
+    defs = build_definitions({"market_data": SYNTHETIC, "settings": SETTINGS})
+    assets, res = list(defs.assets), dict(defs.resources)
+    instance = DagsterInstance.ephemeral()
+    materialize(
+        assets,
+        instance=instance,
+        resources=res,
+        selection=AssetSelection.groups("ingestion", "features"),
+    )
+    for family in ("historical", "ewma"):
+        materialize(
+            assets,
+            instance=instance,
+            resources=res,
+            partition_key=family,
+            selection=AssetSelection.assets("trained_forecasters"),
+        )
+    result = materialize(
+        assets,
+        instance=instance,
+        resources=res,
+        selection=AssetSelection.assets("champion_forecaster"),
+    )
+    decision = result.output_for_node("champion_forecaster")
+    assert not decision["promoted"] and "partial training" in decision["reason"]
+    assert MlflowStore().alias_version("champion") is None  # no alias moved

@@ -2,11 +2,19 @@
 
 import time
 
+import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, AutomationCondition, MetadataValue, Output, asset
 
-from correlation_platform.evaluation import choose_champion, score_holdout
-from correlation_platform.forecasters import BENCHMARK
+from correlation_platform.evaluation import (
+    GRIDS,
+    PromotionDecision,
+    comparison_table,
+    decide_promotion,
+    train_validation_test,
+    tune_and_test,
+)
+from correlation_platform.forecasters import BENCHMARK, FORECASTERS
 from correlation_platform.orchestration.assets._forecasters import (
     build_forecaster,
     features_for,
@@ -32,36 +40,52 @@ def trained_forecasters(
     mlflow: MlflowResource,
     settings: PlatformSettings,
 ) -> Output[dict]:
-    """Score the family on a purged holdout, refit on all history, log and register it."""
+    """Tune on validation, score once on test, refit on all history, log and register."""
     family = context.partition_key
-    forecaster = build_forecaster(family, None, market_data.load().sectors)
+    sectors = market_data.load().sectors
     features = features_for(family, feature_panel)
+    split = train_validation_test(len(asset_returns), settings.horizon)
+    dates = asset_returns.index
     context.log.info(
-        f"{family}: scoring on the last {settings.holdout_days} days (purged by {settings.horizon})"
+        f"{family}: train to {dates[split.train_end].date()}, validation "
+        f"{dates[split.validation[0]].date()}..{dates[split.validation[-1]].date()}, test "
+        f"{dates[split.test[0]].date()}..{dates[split.test[-1]].date()} (purged by {settings.horizon})"
     )
     started = time.perf_counter()
-    score = score_holdout(
-        forecaster, asset_returns, features, settings.holdout_days, settings.horizon
+    selection = tune_and_test(
+        lambda params: build_forecaster(family, params, sectors),
+        asset_returns,
+        features,
+        GRIDS.get(family, {}),
+        horizon=settings.horizon,
+        time_budget=settings.tuning_budget_seconds,
+        split=split,
     )
-    forecaster.fit(asset_returns, features)
-    fit_seconds = time.perf_counter() - started
-    context.log.info(f"{family}: holdout Frobenius {score.mean_frobenius:.4f}, {fit_seconds:.1f}s")
+    forecaster = build_forecaster(family, selection.params, sectors).fit(asset_returns, features)
+    seconds = time.perf_counter() - started
+    test = selection.test_mean
+    context.log.info(f"{family}: params {selection.params}, test losses {test}, {seconds:.1f}s")
     params = scalar_params(forecaster)
     store = mlflow.store()
     logged = store.log_forecaster(
         forecaster,
-        run_name=f"{family}-{asset_returns.index[-1].date()}",
+        run_name=f"{family}-{dates[-1].date()}",
         params={"family": family, "horizon": settings.horizon, **params},
         metrics={
-            "holdout_frobenius": score.mean_frobenius,
-            "holdout_n_forecasts": score.n_forecasts,
-            "fit_seconds": fit_seconds,
+            **{f"test_{k}": v for k, v in test.items()},
+            "validation_best_frobenius": float(selection.validation["validation_loss"].min()),
+            "test_n_forecasts": len(selection.test_losses),
+            "train_seconds": seconds,
         },
         tags={
             "dagster.run_id": context.run.run_id,
             "dagster.asset_key": "trained_forecasters",
             "dagster.partition": family,
             "family": family,
+        },
+        artifacts={
+            "validation_grid.md": selection.validation.to_markdown(index=False).encode(),
+            "test_losses.csv": selection.test_losses.to_csv().encode(),
         },
     )
     context.log.info(
@@ -70,10 +94,10 @@ def trained_forecasters(
     record = {
         "family": family,
         "params": params,
-        "holdout_frobenius": score.mean_frobenius,
-        "holdout_start": str(score.start.date()),
-        "holdout_end": str(score.end.date()),
-        "train_end": str(asset_returns.index[-1].date()),
+        "test_losses": {k: v.tolist() for k, v in selection.test_losses.items()},
+        "test_dates": [str(d.date()) for d in selection.test_losses.index],
+        "test_mean": test,
+        "train_end": str(dates[-1].date()),
         "mlflow_run_id": logged.run_id,
         "model_uri": logged.model_uri,
         "registered_version": logged.registered_version,
@@ -84,55 +108,102 @@ def trained_forecasters(
             "mlflow_run_id": logged.run_id,
             "model_uri": logged.model_uri,
             "registered_model_version": logged.registered_version,
-            "holdout_frobenius": score.mean_frobenius,
-            "holdout_window": f"{score.start.date()} .. {score.end.date()}",
+            **{f"test_{k}": v for k, v in test.items()},
+            "chosen_params": str(selection.params),
+            "validation_grid": markdown_table(selection.validation),
         },
     )
 
 
+def _loss_frame(records: dict, loss: str) -> pd.DataFrame:
+    frames = {
+        fam: pd.Series(rec["test_losses"][loss], index=pd.DatetimeIndex(rec["test_dates"]))
+        for fam, rec in records.items()
+    }
+    return pd.DataFrame(frames).dropna()
+
+
 @asset(group_name=GROUP, kinds={"mlflow"}, automation_condition=AutomationCondition.eager())
 def champion_forecaster(
-    context: AssetExecutionContext, trained_forecasters: dict, mlflow: MlflowResource
+    context: AssetExecutionContext,
+    trained_forecasters: dict,
+    mlflow: MlflowResource,
+    settings: PlatformSettings,
 ) -> Output[dict]:
-    """Pick the champion among the trained families; move the registry aliases."""
+    """Champion/challenger: the best challenger replaces the champion only with a margin and
+    Diebold-Mariano evidence; partial training never moves an alias."""
     if not trained_forecasters:
         raise ValueError(
             "no trained forecaster partitions are materialised; run retraining_job first"
         )
-    scores = {fam: rec["holdout_frobenius"] for fam, rec in trained_forecasters.items()}
-    winner, reason = choose_champion(scores, BENCHMARK)
+    records = {rec["family"]: rec for rec in trained_forecasters.values()}
     store = mlflow.store()
-    previous = store.alias_version("champion")
-    store.set_alias("champion", trained_forecasters[winner]["registered_version"])
-    others = sorted((s, f) for f, s in scores.items() if f != winner)
-    challenger = others[0][1] if others else None
-    if challenger:
-        store.set_alias("challenger", trained_forecasters[challenger]["registered_version"])
-    table = pd.DataFrame(
-        {
-            "holdout_frobenius": scores,
-            "version": {f: r["registered_version"] for f, r in trained_forecasters.items()},
-            "role": {
-                f: ("champion" if f == winner else "challenger" if f == challenger else "")
-                for f in scores
-            },
-        }
-    ).sort_values("holdout_frobenius")
-    context.log.info(f"champion: {winner} ({reason}); previous champion version {previous}")
-    decision = {
-        **trained_forecasters[winner],
-        "champion": winner,
-        "challenger": challenger,
-        "reason": reason,
-        "previous_champion_version": previous,
+    current_version = store.alias_version("champion")
+    current = store.version_tags(current_version).get("family") if current_version else None
+    missing = sorted(set(FORECASTERS) - set(records))
+    losses = _loss_frame(records, "frobenius")
+    step_horizon = int(np.ceil(settings.horizon / 5))  # forecasts every 5 days overlap this much
+    table = comparison_table(
+        losses, BENCHMARK if BENCHMARK in losses else losses.columns[0], step_horizon
+    )
+    if missing:
+        reason = f"partial training (missing {missing}): aliases unchanged"
+        context.log.warning(reason)
+        holder = current or BENCHMARK
+        decision = PromotionDecision(False, holder, None, reason)
+    else:
+        holder = current if current in records else BENCHMARK
+        others = table.index[table.index != holder]
+        challenger = str(others[0])
+        decision = decide_promotion(
+            holder,
+            losses[holder].to_numpy(),
+            challenger,
+            losses[challenger].to_numpy(),
+            horizon=step_horizon,
+            margin=settings.promotion_margin,
+            alpha=settings.promotion_alpha,
+        )
+        store.set_alias("champion", records[decision.champion]["registered_version"])
+        store.set_alias("challenger", records[decision.challenger]["registered_version"])
+    context.log.info(f"champion decision: {decision.reason}")
+    store.log_decision(
+        run_name=f"champion-selection-{context.run.run_id[:8]}",
+        decision=decision,
+        table=table,
+        tags={"dagster.run_id": context.run.run_id, "dagster.asset_key": "champion_forecaster"},
+    )
+    champion_record = records.get(decision.champion)
+    if champion_record is None:
+        raise ValueError(f"champion {decision.champion} has no trained record; retrain it first")
+    table_md = table.assign(
+        role=[
+            "champion"
+            if m == decision.champion
+            else "challenger"
+            if m == decision.challenger
+            else ""
+            for m in table.index
+        ]
+    )
+    out = {
+        **champion_record,
+        "champion": decision.champion,
+        "challenger": decision.challenger,
+        "promoted": decision.promote,
+        "reason": decision.reason,
+        "evidence": decision.evidence,
+        "previous_champion": current,
+        "comparison": table.reset_index(names="family").to_dict(orient="records"),
     }
     return Output(
-        decision,
+        out,
         metadata={
-            "champion": winner,
-            "challenger": challenger or "none",
-            "reason": reason,
-            "decision": markdown_table(table),
+            "champion": decision.champion,
+            "challenger": decision.challenger or "none",
+            "promoted": decision.promote,
+            "reason": decision.reason,
+            "comparison": markdown_table(table_md),
             "model_uri": MetadataValue.text(store.model_uri("champion")),
         },
     )

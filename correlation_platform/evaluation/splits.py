@@ -1,0 +1,72 @@
+"""Time-ordered splits with purge and embargo (Lopez de Prado, AFML ch. 7).
+
+Positions are forecast dates (row numbers). A forecast made at t is labelled by returns
+t+1..t+h, so a training date t is purged when its label window reaches into a later block,
+and ``embargo`` more rows are dropped after it as a buffer against serial dependence.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    train: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
+
+    @property
+    def train_end(self) -> int:
+        return int(self.train[-1])
+
+
+def _purged(end_exclusive: int, horizon: int, embargo: int) -> int:
+    """Last allowed training position before a block starting at ``end_exclusive``."""
+    return end_exclusive - horizon - embargo - 1
+
+
+def train_validation_test(
+    n_obs: int,
+    horizon: int,
+    validation_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+    embargo: int = 5,
+    min_train: int = 252,
+) -> TimeSplit:
+    """Three consecutive blocks of forecast dates; every label window stays inside its block."""
+    usable = n_obs - horizon  # forecast dates whose label window closes inside the data
+    n_test = int(usable * test_fraction)
+    n_val = int(usable * validation_fraction)
+    test_start = usable - n_test
+    val_end = _purged(test_start, horizon, embargo) + 1
+    val_start = val_end - n_val
+    train_last = _purged(val_start, horizon, embargo)
+    if train_last + 1 < min_train or n_val < 1 or n_test < 1:
+        raise ValueError(
+            f"{n_obs} rows are too few for train >= {min_train}, validation and test blocks"
+        )
+    return TimeSplit(
+        np.arange(0, train_last + 1), np.arange(val_start, val_end), np.arange(test_start, usable)
+    )
+
+
+def walk_forward(
+    n_obs: int,
+    horizon: int,
+    n_folds: int = 3,
+    min_train: int = 252,
+    embargo: int = 5,
+    stop: int | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Expanding-window folds over positions [min_train, stop): (train, validation) each purged."""
+    stop = (n_obs - horizon) if stop is None else stop
+    edges = np.linspace(min_train + horizon + embargo + 1, stop, n_folds + 1).astype(int)
+    folds = []
+    for lo, hi in itertools.pairwise(edges):
+        train_last = _purged(lo, horizon, embargo)
+        folds.append((np.arange(0, train_last + 1), np.arange(lo, hi)))
+    return folds
