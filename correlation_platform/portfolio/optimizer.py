@@ -81,7 +81,8 @@ def _params(n: int, n_groups: int) -> dict[str, cp.Parameter]:
     return p
 
 
-def _build(n: int, objective: str, turnover: bool, n_groups: int) -> _Compiled:
+def _build(n: int, objective: str, turnover: bool, costs: bool, n_groups: int) -> _Compiled:
+    """One DPP problem; the trade variable exists only when turnover or costs need it."""
     p = _params(n, n_groups)
     if objective == "risk_parity":
         # Spinu (2013): min 0.5 y'Sy - b'log y, y > 0; w = y / sum(y) has risk budgets b.
@@ -95,34 +96,32 @@ def _build(n: int, objective: str, turnover: bool, n_groups: int) -> _Compiled:
     if objective == "max_sharpe":
         # Cornuejols-Tutuncu: y = kappa w, min ||L'y||^2 s.t. mu'y = 1, sum y = kappa.
         y, kappa = cp.Variable(n, name="y"), cp.Variable(name="kappa", nonneg=True)
-        risk, trade = cp.Variable(n, name="risk"), cp.Variable(n, name="trade")
+        risk = cp.Variable(n, name="risk")
         cons = [
             risk == p["L"].T @ y,
-            trade == y - p["w0"] * kappa,
             p["mu"] @ y == 1,
             cp.sum(y) == kappa,
             y >= p["lb"] * kappa,
             y <= p["ub"] * kappa,
         ]
         if turnover:
-            cons.append(cp.norm1(trade) <= p["max_turnover"] * kappa)
+            cons.append(cp.norm1(y - p["w0"] * kappa) <= p["max_turnover"] * kappa)
         if n_groups:
             cons.append(p["G"] @ y <= p["caps"] * kappa)
         return _Compiled(cp.Problem(cp.Minimize(cp.sum_squares(risk)), cons), y, p, kappa)
 
     w = cp.Variable(n, name="w")
     # Auxiliary variables keep every parameter-times-expression product DPP.
-    risk, trade = cp.Variable(n, name="risk"), cp.Variable(n, name="trade")
-    trade_cost = p["tc"] * cp.norm1(trade)
-    cons = [
-        risk == p["L"].T @ w,
-        trade == w - p["w0"],
-        cp.sum(w) == 1,
-        w >= p["lb"],
-        w <= p["ub"],
-    ]
-    if turnover:
-        cons.append(cp.norm1(trade) <= p["max_turnover"])
+    risk = cp.Variable(n, name="risk")
+    cons = [risk == p["L"].T @ w, cp.sum(w) == 1, w >= p["lb"], w <= p["ub"]]
+    trade_cost = 0.0
+    if turnover or costs:
+        trade = cp.Variable(n, name="trade")
+        cons.append(trade == w - p["w0"])
+        if costs:
+            trade_cost = p["tc"] * cp.norm1(trade)
+        if turnover:
+            cons.append(cp.norm1(trade) <= p["max_turnover"])
     if n_groups:
         cons.append(p["G"] @ w <= p["caps"])
     if objective == "min_variance":
@@ -138,14 +137,14 @@ def _build(n: int, objective: str, turnover: bool, n_groups: int) -> _Compiled:
 
 
 def compiled_problem(
-    n: int, objective: str, turnover: bool = False, n_groups: int = 0
+    n: int, objective: str, turnover: bool = False, n_groups: int = 0, costs: bool = False
 ) -> _Compiled:
     """The cached problem for this shape and constraint set (built and DPP-checked once)."""
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; available: {OBJECTIVES}")
-    key = (n, objective, turnover, n_groups)
+    key = (n, objective, turnover, n_groups, costs)
     if key not in _CACHE:
-        compiled = _build(n, objective, turnover, n_groups)
+        compiled = _build(n, objective, turnover, costs, n_groups)
         if not compiled.problem.is_dcp(dpp=True):
             raise AssertionError(f"{key} is not DPP: re-solves would recompile")
         _CACHE[key] = compiled
@@ -270,7 +269,7 @@ def optimize(
             "no asset has a positive expected excess return; the tangency portfolio does not exist",
         )
 
-    c = compiled_problem(n, objective, max_turnover is not None, n_groups)
+    c = compiled_problem(n, objective, max_turnover is not None, n_groups, transaction_cost > 0)
     p = c.params
     scale2 = float(np.mean(np.diag(cov))) or 1.0
     p["L"].value = covariance_factor(cov) / np.sqrt(scale2)

@@ -70,9 +70,9 @@ def test_problem_is_compiled_once_and_resolved(rng):
     cov = pd.DataFrame(np.diag([1.0, 2.0, 3.0]) * 1e-4, index=list("xyz"), columns=list("xyz"))
     optimize_weights(cov)
     before = len(_CACHE)
-    compiled = _CACHE[(3, "min_variance", False, 0)]
+    compiled = _CACHE[(3, "min_variance", False, 0, False)]
     w = optimize_weights(cov * 2)
-    assert len(_CACHE) == before and _CACHE[(3, "min_variance", False, 0)] is compiled
+    assert len(_CACHE) == before and _CACHE[(3, "min_variance", False, 0, False)] is compiled
     # Inverse-variance weights for a diagonal covariance.
     np.testing.assert_allclose(w.to_numpy(), np.array([1, 1 / 2, 1 / 3]) / (11 / 6), atol=1e-5)
 
@@ -106,3 +106,15 @@ def test_infeasible_bounds_are_a_clear_error():
         optimize_weights(cov, bounds=(0.0, 0.2))
     with pytest.raises(ValueError, match="unknown objective"):
         optimize_weights(cov, objective="astrology")
+
+
+def test_transaction_cost_penalty_reduces_trading():
+    cov = pd.DataFrame(
+        np.diag([1.0, 2.0, 3.0, 4.0]) * 1e-4, index=list("abcd"), columns=list("abcd")
+    )
+    w0 = pd.Series([0.1, 0.2, 0.3, 0.4], index=list("abcd"))
+    free = optimize_weights(cov, current_weights=w0)
+    costly = optimize_weights(cov, current_weights=w0, transaction_cost=1e-4)
+    assert (costly - w0).abs().sum() < (free - w0).abs().sum()
+    huge = optimize_weights(cov, current_weights=w0, transaction_cost=1.0)
+    np.testing.assert_allclose(huge.to_numpy(), w0.to_numpy(), atol=1e-6)  # not worth trading
