@@ -4,32 +4,15 @@ import numpy as np
 import pytest
 
 from correlation_platform.data.synthetic import simulate_market
-from correlation_platform.features import build_feature_panel, simple_returns
+from correlation_platform.evaluation.truth import truth_losses as evaluation_truth_losses
 from correlation_platform.forecasters import get_forecaster
 from correlation_platform.tracking import MlflowStore
 
-SPLIT, H = 2000, 21
+SPLIT = 2000
 
 
-def truth_losses(
-    kind: str, names=("historical", "ewma", "gbm", "lstm"), seed: int = 4
-) -> dict[str, float]:
-    """Mean Frobenius distance to the true average correlation over each forecast's horizon."""
-    m = simulate_market(8, 3000, kind, seed=seed)
-    r = simple_returns(m.prices)
-    truth = m.true_correlation[1:]  # aligned with returns
-    panel = build_feature_panel(r, m.indicators)
-    dates = r.index[SPLIT : len(r) - H : 5]
-    pos = r.index.get_indexer(dates)
-    target = np.stack([truth[p + 1 : p + 1 + H].astype(float).mean(axis=0) for p in pos])
-    out = {}
-    for name in names:
-        f = get_forecaster(name).fit(r.iloc[:SPLIT], panel.iloc[:SPLIT])
-        path = f.predict_path(r, panel, dates=dates)
-        out[name] = float(
-            np.mean([np.linalg.norm(a - b) for a, b in zip(path, target, strict=True)])
-        )
-    return out
+def truth_losses(kind: str, names=("historical", "ewma", "gbm", "lstm"), seed: int = 4):
+    return evaluation_truth_losses(simulate_market(8, 3000, kind, seed=seed), names, SPLIT)
 
 
 @pytest.mark.slow
