@@ -14,11 +14,11 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine  # noqa: E402
+from _common import machine
 
-from correlation_platform.data.synthetic import simulate_market  # noqa: E402
-from correlation_platform.evaluation.truth import truth_losses  # noqa: E402
-from correlation_platform.forecasters import FORECASTERS  # noqa: E402
+from correlation_platform.data.synthetic import simulate_market
+from correlation_platform.evaluation.truth import truth_losses
+from correlation_platform.forecasters import FORECASTERS
 
 torch.set_num_threads(1)
 
@@ -27,8 +27,10 @@ def main() -> None:
     print(f"machine: {machine()}")
     rows = {}
     for kind in ("macro", "macro_null"):
-        per_seed = [truth_losses(simulate_market(8, 3000, kind, seed=s), tuple(FORECASTERS), 2000)
-                    for s in (4, 5, 6)]
+        per_seed = [
+            truth_losses(simulate_market(8, 3000, kind, seed=s), tuple(FORECASTERS), 2000)
+            for s in (4, 5, 6)
+        ]
         rows[kind] = pd.concat(per_seed, axis=1).mean(axis=1)
     table = pd.DataFrame(rows)
     table["macro / ewma"] = table["macro"] / table.loc["ewma", "macro"]

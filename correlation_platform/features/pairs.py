@@ -8,19 +8,22 @@ import pandas as pd
 PAIR_WINDOWS = (21, 63, 252)
 
 
-def trailing_correlations(x: np.ndarray, positions: np.ndarray, window: int) -> np.ndarray:
-    """Sample correlation of rows (p-window, p] for each position p: (len, N, N).
+def trailing_correlations(
+    x: np.ndarray, positions: np.ndarray, window: int, min_periods: int | None = None
+) -> np.ndarray:
+    """Sample correlation of the rows (p - window, p] for each position p: (len, N, N).
 
-    Uses running sums of x and x x' so each date costs O(N^2) after an O(T N^2) pass
-    restricted to the rows needed; positions with fewer than ``window`` rows give NaN.
+    Positions with fewer than ``min_periods`` rows (default ``window``) give NaN, and so do
+    the row and column of an asset with zero variance in its window.
     """
+    need = window if min_periods is None else min_periods
     n = x.shape[1]
     out = np.full((len(positions), n, n), np.nan)
     for k, p in enumerate(positions):
-        if p + 1 < window:
+        lo = max(0, p - window + 1)
+        if p - lo + 1 < need:
             continue
-        win = x[p - window + 1 : p + 1]
-        win = win - win.mean(axis=0)
+        win = x[lo : p + 1] - x[lo : p + 1].mean(axis=0)
         cov = win.T @ win
         d = np.sqrt(np.diag(cov))
         d[d == 0] = np.nan

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from correlation_platform.features.pairs import trailing_correlations
 from correlation_platform.forecasters.base import CorrelationForecaster
 
 
@@ -18,14 +19,8 @@ class HistoricalForecaster(CorrelationForecaster):
         self.window = window
 
     def _raw_path(self, x: np.ndarray, positions: np.ndarray, horizon: int) -> np.ndarray:
-        n = x.shape[1]
-        out = np.empty((len(positions), n, n))
-        for k, p in enumerate(positions):
+        for p in positions:
             self._need_history(p, self.window, f"historical(window={self.window})")
-            win = x[p - self.window + 1 : p + 1]
-            win = win - win.mean(axis=0)
-            cov = win.T @ win
-            d = np.sqrt(np.diag(cov))
-            d[d == 0] = 1.0
-            out[k] = cov / np.outer(d, d)
+        out = np.nan_to_num(trailing_correlations(x, positions, self.window), nan=0.0)
+        out[:, np.arange(x.shape[1]), np.arange(x.shape[1])] = 1.0  # a flat asset: uncorrelated
         return out

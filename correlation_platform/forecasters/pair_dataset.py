@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from correlation_platform.features.normalization import TrainWindowScaler
+from correlation_platform.features.pairs import trailing_correlations
 from correlation_platform.features.targets import forward_realized_correlation
 from correlation_platform.linalg import fisher_z
 
@@ -65,17 +66,8 @@ class PairFeatureBuilder:
 
 
 def _trailing_pair_z(x: np.ndarray, positions: np.ndarray, window: int, iu) -> np.ndarray:
-    out = np.full((len(positions), len(iu[0])), np.nan)
-    for k, p in enumerate(positions):
-        lo = max(0, p - window + 1)
-        if p - lo + 1 < 10:
-            continue
-        win = x[lo : p + 1] - x[lo : p + 1].mean(axis=0)
-        cov = win.T @ win
-        d = np.sqrt(np.diag(cov))
-        d[d == 0] = np.nan
-        out[k] = fisher_z((cov / np.outer(d, d))[iu])
-    return out
+    """Fisher z of trailing pair correlations; early dates use what exists (10 rows minimum)."""
+    return fisher_z(trailing_correlations(x, positions, window, min_periods=10)[:, iu[0], iu[1]])
 
 
 def _ewma_pair_z(x: np.ndarray, positions: np.ndarray, iu) -> np.ndarray:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from correlation_platform.evaluation.losses import cmd_losses, frobenius_losses
-from correlation_platform.features.targets import forward_realized_correlation
+from correlation_platform.evaluation.selection import forecast_losses
 from correlation_platform.forecasters import CorrelationForecaster
 
 
@@ -20,17 +20,10 @@ def forecast_error_frame(
     features: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Error of past forecasts whose realisation window has closed: date x (frobenius, cmd)."""
-    usable = returns.index[: len(returns) - horizon]
-    dates = usable[-lookback_days::step]
-    predicted = forecaster.predict_path(returns, features, dates=dates, horizon=horizon)
-    realized, kept = forward_realized_correlation(returns, horizon, dates)
-    return pd.DataFrame(
-        {
-            "frobenius": frobenius_losses(predicted, realized),
-            "cmd": cmd_losses(predicted, realized),
-        },
-        index=pd.DatetimeIndex(kept, name="date"),
-    )
+    usable = len(returns) - horizon
+    positions = np.arange(max(0, usable - lookback_days), usable)[::step]
+    losses = forecast_losses(forecaster, returns, features, positions, horizon)
+    return losses[["frobenius", "cmd"]]
 
 
 @dataclass(frozen=True)
