@@ -38,55 +38,41 @@ def read_actions(path: Path) -> pd.DataFrame:
     return actions
 
 
+def _error(act, origin: str, rule: str, detail: str) -> DataValidationError:
+    return DataValidationError(rule, detail, origin=origin, column=act.asset, date=act.date)
+
+
 def adjust_for_actions(prices: pd.DataFrame, actions: pd.DataFrame) -> Adjusted:
     origin = actions.attrs.get("origin", "<actions>")
     out = prices.copy()
     rows, notes = [], []
     for act in actions.sort_values("date").itertuples(index=False):
         if act.asset not in out.columns:
-            raise DataValidationError(
-                "unknown-assets",
-                "action for an asset without prices",
-                origin=origin,
-                column=act.asset,
-                date=act.date,
-            )
+            raise _error(act, origin, "unknown-assets", "action for an asset without prices")
         if act.type not in ACTION_TYPES:
-            raise DataValidationError(
-                "unknown-action-type",
-                f"type {act.type!r}, expected {ACTION_TYPES}",
-                origin=origin,
-                column=act.asset,
-                date=act.date,
+            raise _error(
+                act, origin, "unknown-action-type", f"type {act.type!r}, expected {ACTION_TYPES}"
             )
         if act.date not in out.index or out.index.get_loc(act.date) == 0:
-            raise DataValidationError(
+            raise _error(
+                act,
+                origin,
                 "action-date-not-a-trading-day",
                 "ex-date must be a priced day after the first",
-                origin=origin,
-                column=act.asset,
-                date=act.date,
             )
         pos = out.index.get_loc(act.date)
         if act.type == "split":
             if act.value <= 0:
-                raise DataValidationError(
-                    "non-positive-split",
-                    f"ratio {act.value}",
-                    origin=origin,
-                    column=act.asset,
-                    date=act.date,
-                )
+                raise _error(act, origin, "non-positive-split", f"ratio {act.value}")
             factor = 1.0 / float(act.value)
         else:
             prev_close = float(out[act.asset].iloc[pos - 1])
             if not 0 <= act.value < prev_close:
-                raise DataValidationError(
+                raise _error(
+                    act,
+                    origin,
                     "bad-dividend",
                     f"dividend {act.value} vs previous close {prev_close}",
-                    origin=origin,
-                    column=act.asset,
-                    date=act.date,
                 )
             factor = 1.0 - float(act.value) / prev_close
         out.iloc[:pos, out.columns.get_loc(act.asset)] *= factor

@@ -291,30 +291,17 @@ def optimize(
 
     fallback, reason = None, ""
     if x is None and objective == "target_volatility":
-        fb = optimize(
+        return _fallback_min_variance(
             covariance,
-            "min_variance",
-            None,
-            target_volatility,
             current_weights,
             max_turnover,
             bounds,
             transaction_cost,
-            groups=groups,
-            group_caps=group_caps,
-        )
-        reason = (
-            f"target volatility {target_volatility:.2%} is not reachable ({status}); "
-            f"closest feasible portfolio is the minimum-variance one ({fb.ex_ante_volatility:.2%})"
-        )
-        return OptimizationResult(
-            fb.weights,
-            fb.status,
-            fb.solver,
+            groups,
+            group_caps,
             objective,
-            "min_variance",
-            reason,
-            fb.ex_ante_volatility,
+            f"target volatility {target_volatility:.2%} is not reachable ({status}); closest "
+            "feasible portfolio is the minimum-variance one ({vol:.2%})",
         )
     if x is None:
         if current_weights is not None and abs(w0.sum() - 1) < 1e-6:
@@ -349,6 +336,8 @@ def _fallback_min_variance(
     objective: str,
     why: str,
 ) -> OptimizationResult:
+    """The named rescue for an objective with no solution: minimum variance under the same
+    constraints; ``why`` may cite the rescue's volatility as ``{vol}``."""
     fb = optimize(
         covariance,
         "min_variance",
@@ -361,8 +350,9 @@ def _fallback_min_variance(
         groups=groups,
         group_caps=group_caps,
     )
+    reason = why.format(vol=fb.ex_ante_volatility)
     return OptimizationResult(
-        fb.weights, fb.status, fb.solver, objective, "min_variance", why, fb.ex_ante_volatility
+        fb.weights, fb.status, fb.solver, objective, "min_variance", reason, fb.ex_ante_volatility
     )
 
 
