@@ -17,7 +17,7 @@ from correlation_platform.evaluation.losses import (
     gmv_variance_losses,
     qlike_losses,
 )
-from correlation_platform.evaluation.splits import TimeSplit, train_validation_test
+from correlation_platform.evaluation.splits import TimeSplit, purged_end, train_validation_test
 from correlation_platform.features.targets import forward_realized_correlation
 from correlation_platform.forecasters import CorrelationForecaster
 
@@ -90,11 +90,14 @@ def tune_and_test(
     time_budget: float = 300.0,
     split: TimeSplit | None = None,
     loss: str = "frobenius",
+    folds: int = 1,
 ) -> SelectionResult:
     """Pick params on validation (``loss``), refit on train + validation, score on test.
 
-    The grid is searched in order until ``time_budget`` seconds are spent (the first point
-    is always evaluated). Nothing after the training block's purge point is seen by a fit.
+    With ``folds`` > 1 the validation block is walked forward in that many sub-blocks, each
+    scored by a fit on everything before it (purged and embargoed); the grid point with the
+    lowest mean loss wins. The grid is searched in order until ``time_budget`` seconds are
+    spent (the first point is always evaluated). No fit ever sees the test block.
     """
     split = split or train_validation_test(len(returns), horizon)
 
@@ -113,9 +116,12 @@ def tune_and_test(
             break
         t0 = time.perf_counter()
         try:
-            f = make(params).fit(*rows(split.train_end))
-            val = forecast_losses(f, returns, features, split.validation[::step], horizon)
-            value, note = float(val[loss].mean()), ""
+            scores = []
+            for block in np.array_split(split.validation, folds):
+                f = make(params).fit(*rows(purged_end(int(block[0]), horizon)))
+                val = forecast_losses(f, returns, features, block[::step], horizon)
+                scores.append(float(val[loss].mean()))
+            value, note = float(np.mean(scores)), ""
         except ValueError as exc:  # e.g. a window longer than the history before validation
             value, note = float("inf"), f"skipped: {exc}"
             log.warning("grid point %s %s", params, note)
@@ -127,7 +133,6 @@ def tune_and_test(
         raise ValueError(f"no grid point could be evaluated: {list(table['note'])}")
     best = records[int(np.argmin(table["validation_loss"]))]
     params = {k: best[k] for k in grid}
-    refit_last = int(split.test[0]) - horizon - 1 - 5  # purge + embargo before the test block
-    final = make(params).fit(*rows(refit_last))
+    final = make(params).fit(*rows(purged_end(int(split.test[0]), horizon)))
     test = forecast_losses(final, returns, features, split.test[::step], horizon)
     return SelectionResult(params, table, test, split)

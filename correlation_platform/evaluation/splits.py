@@ -24,9 +24,13 @@ class TimeSplit:
         return int(self.train[-1])
 
 
-def _purged(end_exclusive: int, horizon: int, embargo: int) -> int:
-    """Last allowed training position before a block starting at ``end_exclusive``."""
-    return end_exclusive - horizon - embargo - 1
+EMBARGO = 5
+
+
+def purged_end(block_start: int, horizon: int, embargo: int = EMBARGO) -> int:
+    """Last training position allowed before a block starting at ``block_start``: its label
+    window (t+1..t+h) ends before the block, then ``embargo`` more rows are skipped."""
+    return block_start - horizon - embargo - 1
 
 
 def train_validation_test(
@@ -34,7 +38,7 @@ def train_validation_test(
     horizon: int,
     validation_fraction: float = 0.2,
     test_fraction: float = 0.2,
-    embargo: int = 5,
+    embargo: int = EMBARGO,
     min_train: int = 252,
 ) -> TimeSplit:
     """Three consecutive blocks of forecast dates; every label window stays inside its block."""
@@ -42,9 +46,9 @@ def train_validation_test(
     n_test = int(usable * test_fraction)
     n_val = int(usable * validation_fraction)
     test_start = usable - n_test
-    val_end = _purged(test_start, horizon, embargo) + 1
+    val_end = purged_end(test_start, horizon, embargo) + 1
     val_start = val_end - n_val
-    train_last = _purged(val_start, horizon, embargo)
+    train_last = purged_end(val_start, horizon, embargo)
     if train_last + 1 < min_train or n_val < 1 or n_test < 1:
         raise ValueError(
             f"{n_obs} rows are too few for train >= {min_train}, validation and test blocks"
@@ -59,7 +63,7 @@ def walk_forward(
     horizon: int,
     n_folds: int = 3,
     min_train: int = 252,
-    embargo: int = 5,
+    embargo: int = EMBARGO,
     stop: int | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Expanding-window folds over positions [min_train, stop): (train, validation) each purged."""
@@ -67,6 +71,6 @@ def walk_forward(
     edges = np.linspace(min_train + horizon + embargo + 1, stop, n_folds + 1).astype(int)
     folds = []
     for lo, hi in itertools.pairwise(edges):
-        train_last = _purged(lo, horizon, embargo)
+        train_last = purged_end(lo, horizon, embargo)
         folds.append((np.arange(0, train_last + 1), np.arange(lo, hi)))
     return folds

@@ -39,6 +39,7 @@ class PlatformSettings(ConfigurableResource):
     """Knobs shared by several assets; each has a sane default for daily equity data."""
 
     horizon: int = Field(21, description="holding period the correlation forecast covers (days)")
+    tuning_folds: int = Field(2, description="walk-forward sub-blocks of the validation block")
     tuning_budget_seconds: float = Field(300.0, description="per family: grid search time cap")
     promotion_margin: float = Field(0.01, description="relative test-loss gain a challenger needs")
     promotion_alpha: float = Field(0.10, description="Diebold-Mariano level a challenger needs")

@@ -102,3 +102,23 @@ def test_infeasible_grid_points_are_skipped_with_a_note(regime_returns):
         tune_and_test(
             lambda p: get_forecaster("historical", **p), regime_returns, None, {"window": [5000]}
         )
+
+
+def test_walk_forward_tuning_fits_before_each_sub_block(regime_returns):
+    ends = []
+
+    def make(params):
+        f = get_forecaster("ewma", **params)
+        original = f.fit
+
+        def fit(returns, features=None):
+            ends.append(len(returns) - 1)
+            return original(returns, features)
+
+        f.fit = fit
+        return f
+
+    res = tune_and_test(make, regime_returns, None, {"decay": [0.97]}, horizon=21, folds=3)
+    blocks = np.array_split(res.split.validation, 3)
+    assert ends[:3] == [b[0] - 21 - 5 - 1 for b in blocks]  # purged and embargoed, expanding
+    assert ends[3] == res.split.test[0] - 27  # the final refit stops before the test block

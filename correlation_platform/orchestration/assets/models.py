@@ -60,6 +60,7 @@ def trained_forecasters(
         horizon=settings.horizon,
         time_budget=settings.tuning_budget_seconds,
         split=split,
+        folds=settings.tuning_folds,
     )
     forecaster = build_forecaster(family, selection.params, sectors).fit(asset_returns, features)
     seconds = time.perf_counter() - started
