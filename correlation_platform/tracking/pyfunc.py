@@ -21,6 +21,12 @@ class ForecasterPyfunc(mlflow.pyfunc.PythonModel):
     def predict(
         self, context, model_input: pd.DataFrame, params: dict | None = None
     ) -> pd.DataFrame:
+        """``model_input``: one column per asset (returns) plus, for models that learn from
+        the feature panel, one ``f:<feature>`` column per market feature."""
         horizon = int((params or {}).get("horizon", 21))
-        returns = model_input.astype(float)
-        return self.forecaster.predict(returns, None, horizon=horizon)
+        feature_cols = [c for c in model_input.columns if str(c).startswith(FEATURE_PREFIX)]
+        returns = model_input.drop(columns=feature_cols).astype(float)
+        features = None
+        if feature_cols:
+            features = model_input[feature_cols].rename(columns=lambda c: c[len(FEATURE_PREFIX) :])
+        return self.forecaster.predict(returns, features, horizon=horizon)

@@ -34,3 +34,17 @@ def test_log_register_alias_and_load_round_trip(regime_returns, corrplat_home):
     second = store.log_forecaster(get_forecaster("historical").fit(regime_returns), "hist")
     assert int(second.registered_version) == int(logged.registered_version) + 1
     assert store.load_forecaster(second.registered_version).name == "historical"
+
+
+def test_pyfunc_passes_feature_columns_to_feature_models(regime_returns, regime_market):
+    from correlation_platform.features import build_feature_panel
+
+    panel = build_feature_panel(regime_returns, regime_market.indicators)
+    f = get_forecaster("gbm", max_iter=20).fit(regime_returns, panel)
+    store = MlflowStore()
+    logged = store.log_forecaster(f, "gbm-test")
+    model = mlflow.pyfunc.load_model(f"models:/correlation_forecaster/{logged.registered_version}")
+    frame = regime_returns.join(panel.add_prefix("f:"))
+    np.testing.assert_allclose(
+        model.predict(frame).to_numpy(), f.predict(regime_returns, panel).to_numpy()
+    )
