@@ -21,6 +21,9 @@ class CorrelationForecaster(BaseEstimator):
     """
 
     name: ClassVar[str] = "base"
+    #: Gram-type estimators (sample, EWMA) are PSD by construction: the O(N^3) eigenvalue
+    #: check is skipped and ``min_eigenvalues_before_`` is NaN, meaning "not computed".
+    psd_by_construction: ClassVar[bool] = False
     #: Packages (beyond numpy, pandas, scipy, scikit-learn) needed to unpickle a fitted model.
     runtime_packages: ClassVar[tuple[str, ...]] = ()
 
@@ -58,13 +61,15 @@ class CorrelationForecaster(BaseEstimator):
             missing = dates[positions < 0][0]
             raise ValueError(f"date {missing.date()} is not in the returns index")
         raw = self._path(returns, features, positions, horizon)
-        out = np.empty_like(raw)
+        if self.psd_by_construction:
+            self.min_eigenvalues_before_ = np.full(len(raw), np.nan)
+            return _unit_diagonal_in_place(raw)
         lams = np.empty(len(raw))
         for k, m in enumerate(raw):
             rep = repair_correlation(m)
-            out[k], lams[k] = rep.matrix, rep.min_eigenvalue_before
+            raw[k], lams[k] = rep.matrix, rep.min_eigenvalue_before
         self.min_eigenvalues_before_ = lams
-        return out
+        return raw
 
     def _path(
         self,
@@ -104,3 +109,16 @@ class CorrelationForecaster(BaseEstimator):
             raise ValueError(
                 f"{what} needs {needed} observations, only {position + 1} before this date"
             )
+
+
+def _unit_diagonal_in_place(mats: np.ndarray) -> np.ndarray:
+    """Clip to [-1, 1] and set the unit diagonal, without copying the stack.
+
+    Only for estimators whose matrices are symmetric by construction (D^-1 S D^-1 with S
+    a Gram matrix), so the O(N^2) transpose pass of a symmetrisation is not needed.
+    """
+    n = mats.shape[1]
+    for m in mats:
+        np.clip(m, -1.0, 1.0, out=m)
+    mats[:, np.arange(n), np.arange(n)] = 1.0
+    return mats

@@ -18,6 +18,7 @@ class EWMAForecaster(CorrelationForecaster):
     """
 
     name: ClassVar[str] = "ewma"
+    psd_by_construction: ClassVar[bool] = True
 
     def __init__(self, decay: float = 0.97, min_periods: int = 63):
         self.decay = decay
@@ -32,24 +33,29 @@ class EWMAForecaster(CorrelationForecaster):
             return out
         for p in positions:
             self._need_history(p, self.min_periods, f"ewma(min_periods={self.min_periods})")
-        order = np.argsort(positions)
+        order = np.argsort(positions, kind="stable")
+        wanted = positions[order]
         start = self.min_periods - 1
         init = x[: self.min_periods]
         s = init.T @ init / self.min_periods
-        wanted = positions[order]
-        k = 0
-        while k < len(wanted) and wanted[k] == start:
-            out[order[k]] = s
-            k += 1
+        tmp = np.empty_like(s)
         lam, one_minus = self.decay, 1.0 - self.decay
-        last = int(wanted[-1])
-        for t in range(start + 1, last + 1):
-            r = x[t]
-            s *= lam
-            s += one_minus * np.outer(r, r)
+        k = 0
+        for t in range(start, int(wanted[-1]) + 1):
+            if t > start:  # in place: no per-day allocation of an N x N outer product
+                s *= lam
+                np.multiply.outer(one_minus * x[t], x[t], out=tmp)
+                s += tmp
             while k < len(wanted) and wanted[k] == t:
-                out[order[k]] = s
+                scale_to_correlation(s, out[order[k]])
                 k += 1
-        d = np.sqrt(np.einsum("kii->ki", out))
-        d[d == 0] = 1.0
-        return out / (d[:, :, None] * d[:, None, :])
+        return out
+
+
+def scale_to_correlation(cov: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """D^-1 cov D^-1 written into ``out``; a zero-variance asset gets correlation 0."""
+    d = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    inv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
+    np.multiply(cov, inv[:, None], out=out)
+    out *= inv[None, :]
+    return out

@@ -23,7 +23,8 @@ def test_predict_is_a_valid_correlation_frame(name, regime_returns, regime_marke
     r = f.predict(regime_returns, feats, horizon=21)
     assert list(r.index) == list(regime_returns.columns) == list(r.columns)
     assert is_correlation_matrix(r.to_numpy())
-    assert np.isfinite(f.min_eigenvalues_before_[-1])
+    # Gram-type estimators skip the O(N^3) check (NaN = not computed); the rest report it.
+    assert np.isfinite(f.min_eigenvalues_before_[-1]) != f.psd_by_construction
 
 
 @pytest.mark.parametrize("name", NAMES)

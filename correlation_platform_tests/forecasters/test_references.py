@@ -41,3 +41,15 @@ def test_ewma_tracks_regime_shift_faster_than_historical(regime_market, regime_r
             [np.linalg.norm(p - t) for p, t in zip(path, truth[300:], strict=True)]
         )
     assert errors["ewma"] < errors["historical"]
+
+
+def test_sliding_historical_path_matches_fresh_windows_everywhere(regime_returns):
+    f = get_forecaster("historical", window=120).fit(regime_returns)
+    dates = regime_returns.index[119:]  # daily: exercises the incremental slide and rebuilds
+    path = f.predict_path(regime_returns, dates=dates)
+    for t in (119, 300, 371, 372, 600, len(regime_returns) - 1):
+        expected = regime_returns.iloc[t - 119 : t + 1].corr().to_numpy()
+        np.testing.assert_allclose(path[t - 119], expected, atol=1e-10)
+    irregular = regime_returns.index[[700, 130, 500, 501]]  # unsorted and with gaps
+    out = f.predict_path(regime_returns, dates=irregular)
+    np.testing.assert_allclose(out[1], regime_returns.iloc[11:131].corr().to_numpy(), atol=1e-10)
