@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import cvxpy as cp
 import numpy as np
@@ -256,17 +257,20 @@ def optimize(
             raise ValueError("group_caps need groups (asset -> group)")
         gmat, caps, _ = _group_matrix(assets, groups, group_caps)
         n_groups = len(caps)
+    rescue = partial(
+        _fallback_min_variance,
+        covariance,
+        current_weights,
+        max_turnover,
+        bounds,
+        transaction_cost,
+        groups,
+        group_caps,
+        objective,
+    )
     if objective == "max_sharpe" and np.max(mu) <= 0:
-        return _fallback_min_variance(
-            covariance,
-            current_weights,
-            max_turnover,
-            bounds,
-            transaction_cost,
-            groups,
-            group_caps,
-            objective,
-            "no asset has a positive expected excess return; the tangency portfolio does not exist",
+        return rescue(
+            "no asset has a positive expected excess return; the tangency portfolio does not exist"
         )
 
     c = compiled_problem(n, objective, max_turnover is not None, n_groups, transaction_cost > 0)
@@ -291,15 +295,7 @@ def optimize(
 
     fallback, reason = None, ""
     if x is None and objective == "target_volatility":
-        return _fallback_min_variance(
-            covariance,
-            current_weights,
-            max_turnover,
-            bounds,
-            transaction_cost,
-            groups,
-            group_caps,
-            objective,
+        return rescue(
             f"target volatility {target_volatility:.2%} is not reachable ({status}); closest "
             "feasible portfolio is the minimum-variance one ({vol:.2%})",
         )
