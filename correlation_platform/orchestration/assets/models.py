@@ -176,7 +176,12 @@ def champion_forecaster(
     )
     champion_record = records.get(decision.champion)
     if champion_record is None:
-        raise ValueError(f"champion {decision.champion} has no trained record; retrain it first")
+        raise ValueError(
+            f"champion {decision.champion} has no trained record in this round (aliases left "
+            "unchanged); retrain that family"
+        )
+    if missing and current_version:  # the alias did not move: describe the version it holds
+        champion_record = {**champion_record, "registered_version": current_version}
     table_md = table.assign(
         role=[
             "champion"
