@@ -48,22 +48,29 @@ def test_forecast_losses_by_hand(regime_returns):
     assert losses["gmv_variance"].iloc[0] == pytest.approx(np.var(port, ddof=1) * 252)
 
 
-def test_tuning_never_sees_the_test_block(regime_returns):
-    seen = []
+def recording_ewma(fitted_on: list):
+    """A forecaster factory that records the training rows every fit receives."""
 
     def make(params):
         f = get_forecaster("ewma", **params)
         original = f.fit
 
         def fit(returns, features=None):
-            seen.append(returns.index[-1])
+            fitted_on.append(returns.index)
             return original(returns, features)
 
         f.fit = fit
         return f
 
+    return make
+
+
+def test_tuning_never_sees_the_test_block(regime_returns):
+    fitted_on = []
+    make = recording_ewma(fitted_on)
     res = tune_and_test(make, regime_returns, None, {"decay": [0.9, 0.97]}, horizon=21)
     test_start = regime_returns.index[res.split.test[0]]
+    seen = [rows[-1] for rows in fitted_on]
     assert all(d < test_start for d in seen) and len(seen) == 3  # two grid points + the refit
     assert res.params["decay"] in (0.9, 0.97)
     assert list(res.validation["decay"]) == [0.9, 0.97]
@@ -105,20 +112,10 @@ def test_infeasible_grid_points_are_skipped_with_a_note(regime_returns):
 
 
 def test_walk_forward_tuning_fits_before_each_sub_block(regime_returns):
-    ends = []
-
-    def make(params):
-        f = get_forecaster("ewma", **params)
-        original = f.fit
-
-        def fit(returns, features=None):
-            ends.append(len(returns) - 1)
-            return original(returns, features)
-
-        f.fit = fit
-        return f
-
+    fitted_on = []
+    make = recording_ewma(fitted_on)
     res = tune_and_test(make, regime_returns, None, {"decay": [0.97]}, horizon=21, folds=3)
+    ends = [len(rows) - 1 for rows in fitted_on]
     blocks = np.array_split(res.split.validation, 3)
     assert ends[:3] == [b[0] - 21 - 5 - 1 for b in blocks]  # purged and embargoed, expanding
     assert ends[3] == res.split.test[0] - 27  # the final refit stops before the test block
