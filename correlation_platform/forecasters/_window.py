@@ -1,4 +1,4 @@
-"""Shared helper: trailing windows of returns for window-based estimators."""
+"""Shared helpers of the window-based estimators: trailing windows, covariance -> correlation."""
 
 from __future__ import annotations
 
@@ -11,6 +11,14 @@ def trailing_window(x: np.ndarray, position: int, window: int) -> np.ndarray:
     return win - win.mean(axis=0)
 
 
+def scale_to_correlation(cov: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """D^-1 cov D^-1 written into ``out`` (may be ``cov``); a zero-variance asset gets 0."""
+    d = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    inv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
+    np.multiply(cov, inv[:, None], out=out)
+    out *= inv[None, :]
+    return out
+
+
 def to_correlation(cov: np.ndarray) -> np.ndarray:
-    d = np.sqrt(np.clip(np.diag(cov), 1e-300, None))
-    return cov / np.outer(d, d)
+    return scale_to_correlation(cov, np.empty_like(cov))

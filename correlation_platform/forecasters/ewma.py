@@ -6,6 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from correlation_platform.forecasters._window import scale_to_correlation
 from correlation_platform.forecasters.base import CorrelationForecaster
 
 
@@ -50,12 +51,3 @@ class EWMAForecaster(CorrelationForecaster):
                 scale_to_correlation(s, out[order[k]])
                 k += 1
         return out
-
-
-def scale_to_correlation(cov: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """D^-1 cov D^-1 written into ``out``; a zero-variance asset gets correlation 0."""
-    d = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    inv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
-    np.multiply(cov, inv[:, None], out=out)
-    out *= inv[None, :]
-    return out

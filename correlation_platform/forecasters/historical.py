@@ -6,8 +6,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from correlation_platform.forecasters._window import scale_to_correlation
 from correlation_platform.forecasters.base import CorrelationForecaster
-from correlation_platform.forecasters.ewma import scale_to_correlation
 
 RECOMPUTE_EVERY = 252  # rows of incremental updates before the window sums are rebuilt
 
