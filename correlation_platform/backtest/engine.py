@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from correlation_platform.backtest.metrics import performance_metrics, relative_metrics
+from correlation_platform.features.returns import ewma_volatility
 from correlation_platform.features.targets import forward_realized_correlation
 from correlation_platform.forecasters import BENCHMARK, CorrelationForecaster, get_forecaster
 from correlation_platform.linalg import corr_to_cov, frobenius_distance
@@ -115,7 +116,7 @@ def run_backtest(
     predicted = _forecast_blocks(
         returns, features, forecaster, positions, refit_every, rebalance_every, progress
     )
-    daily_vol = np.sqrt((returns**2).ewm(halflife=vol_halflife, adjust=True).mean().to_numpy())
+    daily_vol = ewma_volatility(returns, vol_halflife, annualise=False).to_numpy()
 
     port = np.zeros(len(x))
     w = np.zeros(len(assets))

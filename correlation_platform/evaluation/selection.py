@@ -18,6 +18,7 @@ from correlation_platform.evaluation.losses import (
     qlike_losses,
 )
 from correlation_platform.evaluation.splits import TimeSplit, purged_end, train_validation_test
+from correlation_platform.features.returns import ewma_volatility
 from correlation_platform.features.targets import forward_realized_correlation
 from correlation_platform.forecasters import CorrelationForecaster
 
@@ -55,7 +56,7 @@ def forecast_losses(
     predicted = forecaster.predict_path(returns, features, dates=dates, horizon=horizon)
     realized, kept = forward_realized_correlation(returns, horizon, dates)
     x = returns.to_numpy(dtype=float)
-    vols = np.sqrt((returns**2).ewm(halflife=21, adjust=True).mean().to_numpy())[positions]
+    vols = ewma_volatility(returns, annualise=False).to_numpy()[positions]
     future = [x[p + 1 : p + 1 + horizon] for p in positions]
     return pd.DataFrame(
         {

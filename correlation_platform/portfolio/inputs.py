@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from correlation_platform.features.returns import ewma_volatility
 from correlation_platform.linalg import corr_to_cov
 
 log = logging.getLogger(__name__)
@@ -18,8 +19,7 @@ EXPECTED_RETURNS = ("zero", "historical", "james_stein")
 
 def ewma_volatility_forecast(returns: pd.DataFrame, halflife: float = 21.0) -> pd.Series:
     """Daily volatility forecast per asset: EWMA of squared returns up to the last row."""
-    var = (returns**2).ewm(halflife=halflife, adjust=True).mean().iloc[-1]
-    return np.sqrt(var).rename("daily_volatility")
+    return ewma_volatility(returns, halflife, annualise=False).iloc[-1].rename("daily_volatility")
 
 
 @dataclass(frozen=True)
