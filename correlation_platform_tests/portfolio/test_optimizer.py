@@ -77,6 +77,74 @@ def test_problem_is_compiled_once_and_resolved(rng):
     np.testing.assert_allclose(w.to_numpy(), np.array([1, 1 / 2, 1 / 3]) / (11 / 6), atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    ("objective", "kwargs"),
+    [
+        ("min_variance", {}),
+        ("mean_variance", {"risk_aversion": 3.0}),
+        ("target_volatility", {"target_volatility": 0.12}),
+        ("max_sharpe", {}),
+        ("risk_parity", {}),
+    ],
+)
+def test_resolves_reuse_the_canonicalised_problem(objective, kwargs, rng, monkeypatch):
+    # A re-solve must only substitute parameter values: the reduction chain (the costly
+    # canonicalisation) runs once per problem, never again for new data.
+    from cvxpy.reductions.solvers.solving_chain import SolvingChain
+
+    calls = []
+    original = SolvingChain.apply
+    monkeypatch.setattr(
+        SolvingChain, "apply", lambda self, *a, **k: calls.append(1) or original(self, *a, **k)
+    )
+    assets = [f"a{i}" for i in range(7)]
+    mu = pd.Series(np.linspace(0.0002, 0.0008, 7), index=assets)
+    _CACHE.clear()
+    for _ in range(3):
+        z = rng.standard_normal((300, 7)) * 0.01
+        cov = pd.DataFrame(np.cov(z, rowvar=False), index=assets, columns=assets)
+        res = optimize(cov, objective, expected_returns=mu, **kwargs)
+        assert res.fallback is None and res.status == "optimal"
+    assert len(calls) == 1
+
+
+def test_indefinite_covariance_is_projected_not_rejected():
+    # Pairwise-estimated covariances can be slightly indefinite; the optimiser solves with
+    # the nearest PSD matrix (eigenvalues clipped) instead of failing in the solver.
+    corr = np.array([[1.0, 0.9, 0.9], [0.9, 1.0, -0.2], [0.9, -0.2, 1.0]])
+    assert np.linalg.eigvalsh(corr).min() < -0.05
+    cov = pd.DataFrame(corr * 1e-4, index=list("abc"), columns=list("abc"))
+    res = optimize(cov, "min_variance")
+    assert res.fallback is None
+    lam, vec = np.linalg.eigh(corr)
+    projected = (vec * np.clip(lam, 0, None)) @ vec.T
+    from scipy.optimize import minimize
+
+    ref = minimize(
+        lambda w: w @ projected @ w,
+        np.full(3, 1 / 3),
+        jac=lambda w: 2 * projected @ w,
+        bounds=[(0, 1)] * 3,
+        constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}],
+        method="SLSQP",
+        options={"ftol": 1e-14},
+    )
+    w = res.weights.to_numpy()
+    assert w @ projected @ w == pytest.approx(ref.fun, abs=1e-7)
+    np.testing.assert_allclose(w, ref.x, atol=1e-3)
+
+
+def test_negative_risk_aversion_is_a_clear_error():
+    cov = pd.DataFrame(np.eye(2) * 1e-4, index=list("ab"), columns=list("ab"))
+    with pytest.raises(ValueError, match="risk_aversion"):
+        optimize_weights(
+            cov,
+            "mean_variance",
+            expected_returns=pd.Series(0.001, index=list("ab")),
+            risk_aversion=-1.0,
+        )
+
+
 def test_unreachable_target_volatility_falls_back_with_reason():
     res = optimize(
         _two_asset(0.2),
