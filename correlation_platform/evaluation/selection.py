@@ -21,6 +21,7 @@ from correlation_platform.evaluation.splits import TimeSplit, purged_end, train_
 from correlation_platform.features.returns import ewma_volatility
 from correlation_platform.features.targets import forward_realized_correlation
 from correlation_platform.forecasters import CorrelationForecaster
+from correlation_platform.forecasters.base import PATH_CHUNK
 
 log = logging.getLogger(__name__)
 
@@ -51,22 +52,46 @@ def forecast_losses(
     positions: np.ndarray,
     horizon: int,
 ) -> pd.DataFrame:
-    """Every loss of DESIGN section 5 for forecasts made at ``positions`` (label windows closed)."""
-    dates = returns.index[positions]
-    predicted = forecaster.predict_path(returns, features, dates=dates, horizon=horizon)
-    realized, kept = forward_realized_correlation(returns, horizon, dates)
+    """Every loss of DESIGN section 5 for forecasts made at ``positions`` (label windows closed).
+
+    Forecasts are streamed (:meth:`~CorrelationForecaster.iter_path`) and scored in chunks of
+    ``PATH_CHUNK`` dates, so memory does not grow with the length of the test block.
+    """
     x = returns.to_numpy(dtype=float)
-    vols = ewma_volatility(returns, annualise=False).to_numpy()[positions]
-    future = [x[p + 1 : p + 1 + horizon] for p in positions]
-    return pd.DataFrame(
-        {
-            "frobenius": frobenius_losses(predicted, realized),
-            "qlike": qlike_losses(predicted, realized),
-            "cmd": cmd_losses(predicted, realized),
-            "gmv_variance": gmv_variance_losses(predicted, vols, future),
-        },
-        index=pd.DatetimeIndex(kept, name="date"),
-    )
+    vols = ewma_volatility(returns, annualise=False).to_numpy()
+    index = pd.DatetimeIndex(returns.index)
+    stream = forecaster.iter_path(returns, features, dates=index[positions], horizon=horizon)
+    frames = []
+    while chunk := list(itertools.islice(stream, PATH_CHUNK)):
+        dates = pd.DatetimeIndex([f.date for f in chunk])
+        predicted = np.stack([f.correlation for f in chunk])
+        realized, kept = forward_realized_correlation(returns, horizon, dates)
+        if len(kept) != len(dates):
+            raise ValueError(
+                f"forecast at {dates[len(kept)].date()} has no complete {horizon}-day label "
+                "window; score only dates whose horizon has closed"
+            )
+        at = index.get_indexer(dates)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "frobenius": frobenius_losses(predicted, realized),
+                    "qlike": qlike_losses(predicted, realized),
+                    "cmd": cmd_losses(predicted, realized),
+                    "gmv_variance": gmv_variance_losses(
+                        predicted, vols[at], [x[p + 1 : p + 1 + horizon] for p in at]
+                    ),
+                },
+                index=pd.DatetimeIndex(dates, name="date"),
+            )
+        )
+    if not frames:
+        return pd.DataFrame(
+            columns=["frobenius", "qlike", "cmd", "gmv_variance"],
+            index=pd.DatetimeIndex([], name="date"),
+            dtype=float,
+        )
+    return pd.concat(frames)
 
 
 @dataclass

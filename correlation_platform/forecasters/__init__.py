@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from correlation_platform.forecasters.base import CorrelationForecaster
+from correlation_platform.forecasters.base import CorrelationForecaster, PathForecast
 from correlation_platform.forecasters.dcc import DCCForecaster
 from correlation_platform.forecasters.denoised import DenoisedForecaster
 from correlation_platform.forecasters.ewma import EWMAForecaster
@@ -45,5 +45,6 @@ __all__ = [
     "USES_FEATURES",
     "USES_TREE",
     "CorrelationForecaster",
+    "PathForecast",
     "get_forecaster",
 ]

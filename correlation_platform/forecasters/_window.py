@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg.blas import dger
 
 
 def trailing_window(x: np.ndarray, position: int, window: int) -> np.ndarray:
@@ -11,10 +12,15 @@ def trailing_window(x: np.ndarray, position: int, window: int) -> np.ndarray:
     return win - win.mean(axis=0)
 
 
+def inverse_scale(variances: np.ndarray) -> np.ndarray:
+    """1 / sqrt(variance), 0 for a zero-variance asset (its correlations become 0)."""
+    d = np.sqrt(np.clip(variances, 0.0, None))
+    return np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
+
+
 def scale_to_correlation(cov: np.ndarray, out: np.ndarray) -> np.ndarray:
     """D^-1 cov D^-1 written into ``out`` (may be ``cov``); a zero-variance asset gets 0."""
-    d = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    inv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
+    inv = inverse_scale(np.diag(cov).copy())
     np.multiply(cov, inv[:, None], out=out)
     out *= inv[None, :]
     return out
@@ -22,3 +28,13 @@ def scale_to_correlation(cov: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 def to_correlation(cov: np.ndarray) -> np.ndarray:
     return scale_to_correlation(cov, np.empty_like(cov))
+
+
+def rank_one_update(a: np.ndarray, alpha: float, v: np.ndarray) -> None:
+    """a += alpha v v' in place (BLAS dger, one pass, no N x N temporary).
+
+    ``a`` must be symmetric and C- or F-contiguous: a C-ordered array is updated through
+    its F-ordered transpose, which is the same matrix because the update is symmetric.
+    """
+    target = a if a.flags.f_contiguous else a.T
+    dger(alpha, v, v, a=target, overwrite_a=1)

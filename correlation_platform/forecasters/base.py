@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Iterable, Iterator
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
 from correlation_platform.linalg import repair_correlation
+
+#: Dates per call of a non-streaming family's batch path inside :meth:`iter_path`.
+PATH_CHUNK = 64
+
+
+class PathForecast(NamedTuple):
+    """One forecast of :meth:`CorrelationForecaster.iter_path`."""
+
+    date: pd.Timestamp
+    correlation: np.ndarray
+    #: Minimum eigenvalue before repair; NaN where the family is PSD by construction.
+    min_eigenvalue_before: float
 
 
 class CorrelationForecaster(BaseEstimator):
@@ -47,7 +60,42 @@ class CorrelationForecaster(BaseEstimator):
         dates: pd.Index | None = None,
         horizon: int = 21,
     ) -> np.ndarray:
-        """Forecasts as of each date in ``dates`` (each uses rows up to that date only)."""
+        """Forecasts as of each date in ``dates`` (each uses rows up to that date only).
+
+        Holds every forecast at once (len(dates) x N x N floats); for long paths of many
+        assets stream them with :meth:`iter_path` instead.
+        """
+        positions = self._positions(returns, dates, horizon)
+        raw = self._path(returns, features, positions, horizon)
+        lams = np.empty(len(raw))
+        for k, m in enumerate(raw):
+            lams[k] = self._finish(m)
+        self.min_eigenvalues_before_ = lams
+        return raw
+
+    def iter_path(
+        self,
+        returns: pd.DataFrame,
+        features: pd.DataFrame | None = None,
+        dates: pd.Index | None = None,
+        horizon: int = 21,
+    ) -> Iterator[PathForecast]:
+        """The forecasts of :meth:`predict_path`, one date at a time, in date order.
+
+        Memory stays at a few N x N matrices whatever the path length (500 assets x 2,500
+        dates would be 5 GB as one array). Each yielded matrix is a new array, so keeping
+        some of them is safe. ``dates`` must be strictly increasing.
+        """
+        positions = self._positions(returns, dates, horizon)
+        if np.any(np.diff(positions) <= 0):
+            raise ValueError("iter_path needs strictly increasing dates")
+        index = returns.index
+        raw = self._iter_raw_path(returns, features, positions, horizon)
+        for p, m in zip(positions, raw, strict=True):
+            lam = self._finish(m)
+            yield PathForecast(pd.Timestamp(index[p]), m, lam)
+
+    def _positions(self, returns: pd.DataFrame, dates: pd.Index | None, horizon: int) -> np.ndarray:
         self._check_fitted(returns)
         trained_for = getattr(self, "horizon", None)
         if trained_for is not None and trained_for != horizon:
@@ -60,16 +108,28 @@ class CorrelationForecaster(BaseEstimator):
         if np.any(positions < 0):
             missing = dates[positions < 0][0]
             raise ValueError(f"date {missing.date()} is not in the returns index")
-        raw = self._path(returns, features, positions, horizon)
+        return positions
+
+    def _finish(self, m: np.ndarray) -> float:
+        """Make ``m`` a valid correlation matrix in place; the pre-repair minimum eigenvalue."""
         if self.psd_by_construction:
-            self.min_eigenvalues_before_ = np.full(len(raw), np.nan)
-            return _unit_diagonal_in_place(raw)
-        lams = np.empty(len(raw))
-        for k, m in enumerate(raw):
-            rep = repair_correlation(m)
-            raw[k], lams[k] = rep.matrix, rep.min_eigenvalue_before
-        self.min_eigenvalues_before_ = lams
-        return raw
+            _unit_diagonal_in_place(m)
+            return float("nan")
+        rep = repair_correlation(m)
+        m[...] = rep.matrix
+        return rep.min_eigenvalue_before
+
+    def _iter_raw_path(
+        self,
+        returns: pd.DataFrame,
+        features: pd.DataFrame | None,
+        positions: np.ndarray,
+        horizon: int,
+    ) -> Iterator[np.ndarray]:
+        """Raw forecasts at increasing ``positions``, one at a time; streaming families
+        override this, the others run their batch path on chunks of ``PATH_CHUNK`` dates."""
+        for start in range(0, len(positions), PATH_CHUNK):
+            yield from self._path(returns, features, positions[start : start + PATH_CHUNK], horizon)
 
     def _path(
         self,
@@ -111,14 +171,37 @@ class CorrelationForecaster(BaseEstimator):
             )
 
 
-def _unit_diagonal_in_place(mats: np.ndarray) -> np.ndarray:
-    """Clip to [-1, 1] and set the unit diagonal, without copying the stack.
+def _unit_diagonal_in_place(m: np.ndarray) -> None:
+    """Clip to [-1, 1] and set the unit diagonal of one matrix, without copying.
 
     Only for estimators whose matrices are symmetric by construction (D^-1 S D^-1 with S
     a Gram matrix), so the O(N^2) transpose pass of a symmetrisation is not needed.
     """
-    n = mats.shape[1]
-    for m in mats:
-        np.clip(m, -1.0, 1.0, out=m)
-    mats[:, np.arange(n), np.arange(n)] = 1.0
-    return mats
+    np.clip(m, -1.0, 1.0, out=m)
+    np.fill_diagonal(m, 1.0)
+
+
+class RecursiveForecaster(CorrelationForecaster):
+    """A family whose whole path is one pass of a recursion over history (sample window,
+    EWMA): :meth:`_stream` writes each date's matrix into the next array of ``slots``, so
+    the batch path fills one preallocated stack and the streaming path fresh matrices."""
+
+    def _stream(
+        self, x: np.ndarray, positions: np.ndarray, slots: Iterable[np.ndarray]
+    ) -> Iterator[np.ndarray]:
+        """Yield each slot once it holds the raw forecast at the next of the non-decreasing
+        ``positions``."""
+        raise NotImplementedError
+
+    def _raw_path(self, x: np.ndarray, positions: np.ndarray, horizon: int) -> np.ndarray:
+        n = x.shape[1]
+        out = np.empty((len(positions), n, n))
+        order = np.argsort(positions, kind="stable")
+        for _ in self._stream(x, positions[order], (out[k] for k in order)):
+            pass
+        return out
+
+    def _iter_raw_path(self, returns, features, positions, horizon) -> Iterator[np.ndarray]:
+        x = returns.to_numpy(dtype=float)
+        n = x.shape[1]
+        return self._stream(x, positions, (np.empty((n, n)) for _ in positions))

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 import numpy as np
 
-from correlation_platform.forecasters._window import scale_to_correlation
-from correlation_platform.forecasters.base import CorrelationForecaster
+from correlation_platform.forecasters._window import rank_one_update, scale_to_correlation
+from correlation_platform.forecasters.base import RecursiveForecaster
+
+RESCALE_ABOVE = 1e100  # the unscaled accumulator is renormalised before it can overflow
 
 
-class EWMAForecaster(CorrelationForecaster):
+class EWMAForecaster(RecursiveForecaster):
     """S_t = decay * S_{t-1} + (1 - decay) r_t r_t' (zero mean), normalised to a correlation.
 
     The recursion starts from the sample covariance of the first ``min_periods`` returns,
     so the first forecast is available at row ``min_periods - 1``. A flat EWMA forecast is
     the same for every day of the horizon.
+
+    Correlation ignores a common scale, so the path keeps U_t = S_t / decay^(t - t0) and
+    updates it with one in-place rank-one BLAS call a day instead of decaying all of S.
     """
 
     name: ClassVar[str] = "ewma"
@@ -25,29 +31,28 @@ class EWMAForecaster(CorrelationForecaster):
         self.decay = decay
         self.min_periods = min_periods
 
-    def _raw_path(self, x: np.ndarray, positions: np.ndarray, horizon: int) -> np.ndarray:
+    def _stream(
+        self, x: np.ndarray, positions: np.ndarray, slots: Iterable[np.ndarray]
+    ) -> Iterator[np.ndarray]:
         if not 0.0 < self.decay < 1.0:
             raise ValueError(f"decay must be in (0, 1), got {self.decay}")
-        n = x.shape[1]
-        out = np.empty((len(positions), n, n))
         if len(positions) == 0:
-            return out
+            return
         for p in positions:
             self._need_history(p, self.min_periods, f"ewma(min_periods={self.min_periods})")
-        order = np.argsort(positions, kind="stable")
-        wanted = positions[order]
         start = self.min_periods - 1
         init = x[: self.min_periods]
-        s = init.T @ init / self.min_periods
-        tmp = np.empty_like(s)
-        lam, one_minus = self.decay, 1.0 - self.decay
+        u = np.asfortranarray(init.T @ init / self.min_periods)
+        growth, weight = 1.0 / self.decay, 1.0 - self.decay
+        slots = iter(slots)
         k = 0
-        for t in range(start, int(wanted[-1]) + 1):
-            if t > start:  # in place: no per-day allocation of an N x N outer product
-                s *= lam
-                np.multiply.outer(one_minus * x[t], x[t], out=tmp)
-                s += tmp
-            while k < len(wanted) and wanted[k] == t:
-                scale_to_correlation(s, out[order[k]])
+        for t in range(start, int(positions[-1]) + 1):
+            if t > start:
+                weight *= growth  # (1 - decay) / decay^(t - t0)
+                if weight > RESCALE_ABOVE:
+                    u /= weight
+                    weight = 1.0
+                rank_one_update(u, weight, x[t])
+            while k < len(positions) and positions[k] == t:
+                yield scale_to_correlation(u, next(slots))
                 k += 1
-        return out

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 import numpy as np
 
-from correlation_platform.forecasters._window import scale_to_correlation
-from correlation_platform.forecasters.base import CorrelationForecaster
+from correlation_platform.forecasters._window import inverse_scale, rank_one_update
+from correlation_platform.forecasters.base import RecursiveForecaster
 
 RECOMPUTE_EVERY = 252  # rows of incremental updates before the window sums are rebuilt
+RANK_ONE_UP_TO = 8  # gaps between forecast dates up to this many rows use rank-one updates
 
 
-class HistoricalForecaster(CorrelationForecaster):
+class HistoricalForecaster(RecursiveForecaster):
     """Sample correlation of the last ``window`` returns, held constant over the horizon.
 
     The window's sums (of x and of x x') are slid from one forecast date to the next by
@@ -26,16 +28,16 @@ class HistoricalForecaster(CorrelationForecaster):
     def __init__(self, window: int = 252):
         self.window = window
 
-    def _raw_path(self, x: np.ndarray, positions: np.ndarray, horizon: int) -> np.ndarray:
-        w, n = self.window, x.shape[1]
+    def _stream(
+        self, x: np.ndarray, positions: np.ndarray, slots: Iterable[np.ndarray]
+    ) -> Iterator[np.ndarray]:
+        w = self.window
         for p in positions:
             self._need_history(p, w, f"historical(window={w})")
-        out = np.empty((len(positions), n, n))
-        order = np.argsort(positions, kind="stable")
         prev, since_rebuild = None, 0
-        total, cross = np.zeros(n), np.zeros((n, n))
-        for k in order:
-            p = int(positions[k])
+        total, cross = np.zeros(x.shape[1]), None
+        for p, out in zip(positions, slots, strict=False):
+            p = int(p)
             if prev is None or p - prev >= w or since_rebuild >= RECOMPUTE_EVERY:
                 win = x[p - w + 1 : p + 1]
                 total, cross = win.sum(axis=0), win.T @ win
@@ -43,11 +45,18 @@ class HistoricalForecaster(CorrelationForecaster):
             elif p > prev:
                 add, drop = x[prev + 1 : p + 1], x[prev - w + 1 : p - w + 1]
                 total += add.sum(axis=0) - drop.sum(axis=0)
-                cross += add.T @ add - drop.T @ drop
+                if p - prev <= RANK_ONE_UP_TO:
+                    for row_in, row_out in zip(add, drop, strict=True):
+                        rank_one_update(cross, 1.0, row_in)
+                        rank_one_update(cross, -1.0, row_out)
+                else:
+                    cross += add.T @ add - drop.T @ drop
                 since_rebuild += p - prev
-            cov = out[k]  # built in place: no N x N temporaries per date
-            np.multiply.outer(total, total / w, out=cov)
-            np.subtract(cross, cov, out=cov)
-            scale_to_correlation(cov, cov)
+            # corr = D^-1 (cross - total total' / w) D^-1 = D^-1 cross D^-1 - u u',
+            # u = D^-1 total / sqrt(w): three in-place passes, no N x N temporary.
+            inv = inverse_scale(np.diag(cross) - total * total / w)
+            np.multiply(cross, inv[:, None], out=out)
+            out *= inv[None, :]
+            rank_one_update(out, -1.0, total * inv / np.sqrt(w))
             prev = p
-        return out
+            yield out

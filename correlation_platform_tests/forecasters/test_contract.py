@@ -6,6 +6,7 @@ import pytest
 
 from correlation_platform.features import build_feature_panel
 from correlation_platform.forecasters import FORECASTERS, USES_FEATURES, get_forecaster
+from correlation_platform.forecasters.base import PATH_CHUNK
 from correlation_platform.linalg import is_correlation_matrix
 from correlation_platform_tests.forecasters.conftest import make
 
@@ -56,6 +57,25 @@ def test_path_agrees_with_predict_on_truncated_history(
     path = f.predict_path(regime_returns, feats, dates=[date])
     direct = f.predict(regime_returns.loc[:date], None if feats is None else feats.loc[:date])
     np.testing.assert_allclose(path[0], direct.to_numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_iter_path_streams_the_same_forecasts(name, regime_returns, regime_market, regime_panel):
+    feats = _features(name, regime_panel)
+    f = make(name, regime_market).fit(
+        regime_returns.iloc[:400], None if feats is None else feats.iloc[:400]
+    )
+    dates = regime_returns.index[400::3][: PATH_CHUNK + 10]  # more than one chunk
+    batch = f.predict_path(regime_returns, feats, dates=dates)
+    lams = f.min_eigenvalues_before_.copy()
+    streamed = list(f.iter_path(regime_returns, feats, dates=dates))
+    assert [s.date for s in streamed] == list(dates)
+    np.testing.assert_allclose(np.stack([s.correlation for s in streamed]), batch, atol=1e-12)
+    np.testing.assert_allclose([s.min_eigenvalue_before for s in streamed], lams, atol=1e-12)
+    # Each forecast is its own array: keeping them (as list() just did) is safe.
+    assert len({id(s.correlation) for s in streamed}) == len(streamed)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        next(f.iter_path(regime_returns, feats, dates=dates[::-1]))
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -53,3 +53,31 @@ def test_sliding_historical_path_matches_fresh_windows_everywhere(regime_returns
     irregular = regime_returns.index[[700, 130, 500, 501]]  # unsorted and with gaps
     out = f.predict_path(regime_returns, dates=irregular)
     np.testing.assert_allclose(out[1], regime_returns.iloc[11:131].corr().to_numpy(), atol=1e-10)
+
+
+def test_historical_path_with_every_kind_of_gap_matches_fresh_windows(regime_returns):
+    # Consecutive days use rank-one updates, gaps of 9..119 rows a block update, and gaps
+    # of a window or more a rebuild; all must equal the window's own correlation.
+    f = get_forecaster("historical", window=120).fit(regime_returns)
+    rows = [200, 201, 206, 214, 215, 240, 300, 301, 421, 430]
+    path = f.predict_path(regime_returns, dates=regime_returns.index[rows])
+    for got, t in zip(path, rows, strict=True):
+        expected = regime_returns.iloc[t - 119 : t + 1].corr().to_numpy()
+        np.testing.assert_allclose(got, expected, atol=1e-10)
+
+
+def test_ewma_long_path_survives_accumulator_rescaling(regime_returns):
+    # With decay 0.5 the unscaled accumulator passes 1e100 every ~330 rows and is
+    # renormalised; every date, just before and just after a rescale, must still equal the
+    # textbook recursion S_t = lam S_{t-1} + (1 - lam) x_t x_t'.
+    lam, m = 0.5, 20
+    f = get_forecaster("ewma", decay=lam, min_periods=m).fit(regime_returns)
+    x = regime_returns.to_numpy()
+    assert (1 / lam) ** (len(x) - m) > 1e200  # the rescale branch runs at least twice
+    path = f.predict_path(regime_returns, dates=regime_returns.index[m - 1 :])
+    s = x[:m].T @ x[:m] / m
+    for t in range(m - 1, len(x)):
+        if t > m - 1:
+            s = lam * s + (1 - lam) * np.outer(x[t], x[t])
+        d = np.sqrt(np.diag(s))
+        np.testing.assert_allclose(path[t - m + 1], s / np.outer(d, d), atol=1e-10)
