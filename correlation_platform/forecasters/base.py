@@ -183,11 +183,11 @@ def _unit_diagonal_in_place(m: np.ndarray) -> None:
 
 class RecursiveForecaster(CorrelationForecaster):
     """A family whose whole path is one pass of a recursion over history (sample window,
-    EWMA): :meth:`_stream` writes each date's matrix into the next array of ``slots``, so
+    EWMA, DCC): :meth:`_stream` writes each date's matrix into the next array of ``slots``, so
     the batch path fills one preallocated stack and the streaming path fresh matrices."""
 
     def _stream(
-        self, x: np.ndarray, positions: np.ndarray, slots: Iterable[np.ndarray]
+        self, x: np.ndarray, positions: np.ndarray, horizon: int, slots: Iterable[np.ndarray]
     ) -> Iterator[np.ndarray]:
         """Yield each slot once it holds the raw forecast at the next of the non-decreasing
         ``positions``."""
@@ -197,11 +197,11 @@ class RecursiveForecaster(CorrelationForecaster):
         n = x.shape[1]
         out = np.empty((len(positions), n, n))
         order = np.argsort(positions, kind="stable")
-        for _ in self._stream(x, positions[order], (out[k] for k in order)):
+        for _ in self._stream(x, positions[order], horizon, (out[k] for k in order)):
             pass
         return out
 
     def _iter_raw_path(self, returns, features, positions, horizon) -> Iterator[np.ndarray]:
         x = returns.to_numpy(dtype=float)
         n = x.shape[1]
-        return self._stream(x, positions, (np.empty((n, n)) for _ in positions))
+        return self._stream(x, positions, horizon, (np.empty((n, n)) for _ in positions))

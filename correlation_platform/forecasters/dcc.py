@@ -6,8 +6,10 @@ a + b < 1, with correlation targeting (Qbar = sample second moment of the standa
 residuals). Above ``composite_above`` assets it maximises the composite likelihood over
 contiguous pairs (Pakel, Shephard, Sheppard and Engle 2021), which is O(N) per step.
 
-The Q recursion is a first-order linear filter, so it runs in C (``scipy.signal.lfilter``)
-over the stacked outer products instead of a Python loop over days.
+In the likelihood the Q recursion is a first-order linear filter, so it runs in C
+(``scipy.signal.lfilter``) over the stacked outer products instead of a Python loop over
+days. The forecast path instead steps Q in place (one BLAS rank-one update a day), so it
+streams with memory of one N x N matrix rather than T of them.
 
 The horizon forecast is the normalised sum of the k-step forecasts
 E[Q_{t+k}] = Qbar + (a + b)^(k-1) (Q_{t+1} - Qbar), k = 1..h (Engle-Sheppard), not R_{t+1}.
@@ -17,6 +19,7 @@ E[Q_{t+k}] = Qbar + (a + b)^(k-1) (Q_{t+1} - Qbar), k = 1..h (Engle-Sheppard), n
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 import numpy as np
@@ -24,7 +27,8 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.signal import lfilter
 
-from correlation_platform.forecasters.base import CorrelationForecaster
+from correlation_platform.forecasters._window import rank_one_update
+from correlation_platform.forecasters.base import RecursiveForecaster
 
 VARIANTS = ("dcc", "cdcc")
 SCALE = 100.0  # returns in percent for the GARCH stage
@@ -113,7 +117,7 @@ def composite_loglik(z: np.ndarray, a: float, b: float, qbar: np.ndarray) -> flo
     return float(-0.5 * ll.sum())
 
 
-class DCCForecaster(CorrelationForecaster):
+class DCCForecaster(RecursiveForecaster):
     """DCC(1,1) on GARCH(1,1) marginals; see the module docstring."""
 
     name: ClassVar[str] = "dcc"
@@ -186,12 +190,29 @@ class DCCForecaster(CorrelationForecaster):
         self.loglik_ = loglik + self.correlation_loglik_
         return self
 
-    def _raw_path(self, x: np.ndarray, positions: np.ndarray, horizon: int) -> np.ndarray:
-        n = x.shape[1]
-        last = int(positions.max()) + 1
-        z = garch_filter(x[:last], self.garch_params_)
-        q = _q_path(z, self.a_, self.b_, self.qbar_, self.variant == "cdcc").reshape(-1, n, n)
-        persistence = self.a_ + self.b_
-        weight = np.sum(persistence ** np.arange(horizon))  # sum_k (a+b)^(k-1)
-        # sum_k E[Q_{t+k}] = h Qbar + weight (Q_{t+1} - Qbar); Q_{p+1} is q[p + 1].
-        return horizon * self.qbar_ + weight * (q[positions + 1] - self.qbar_)
+    def _stream(
+        self, x: np.ndarray, positions: np.ndarray, horizon: int, slots: Iterable[np.ndarray]
+    ) -> Iterator[np.ndarray]:
+        if len(positions) == 0:
+            return
+        z = garch_filter(x[: int(positions[-1]) + 1], self.garch_params_)
+        a, b, qbar = self.a_, self.b_, self.qbar_
+        cdcc = self.variant == "cdcc"
+        # sum_k E[Q_{t+k}] = h Qbar + weight (Q_{t+1} - Qbar), weight = sum_k (a+b)^(k-1).
+        weight = float(np.sum((a + b) ** np.arange(horizon)))
+        level = (horizon - weight) * qbar
+        drift = (1 - a - b) * qbar
+        q = np.array(qbar, dtype=float, order="F")  # Q_0; after row t it holds Q_{t+1}
+        slots = iter(slots)
+        k = 0
+        for t in range(len(z)):
+            shock = np.sqrt(np.diag(q)) * z[t] if cdcc else z[t]
+            q *= b
+            q += drift
+            rank_one_update(q, a, shock)
+            while k < len(positions) and positions[k] == t:
+                out = next(slots)
+                np.multiply(q, weight, out=out)
+                out += level
+                yield out
+                k += 1

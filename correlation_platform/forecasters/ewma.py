@@ -32,7 +32,7 @@ class EWMAForecaster(RecursiveForecaster):
         self.min_periods = min_periods
 
     def _stream(
-        self, x: np.ndarray, positions: np.ndarray, slots: Iterable[np.ndarray]
+        self, x: np.ndarray, positions: np.ndarray, horizon: int, slots: Iterable[np.ndarray]
     ) -> Iterator[np.ndarray]:
         if not 0.0 < self.decay < 1.0:
             raise ValueError(f"decay must be in (0, 1), got {self.decay}")

@@ -29,7 +29,7 @@ class HistoricalForecaster(RecursiveForecaster):
         self.window = window
 
     def _stream(
-        self, x: np.ndarray, positions: np.ndarray, slots: Iterable[np.ndarray]
+        self, x: np.ndarray, positions: np.ndarray, horizon: int, slots: Iterable[np.ndarray]
     ) -> Iterator[np.ndarray]:
         w = self.window
         for p in positions:
