@@ -12,6 +12,7 @@ from correlation_platform.orchestration.assets import (
     monitoring,
     predictions,
 )
+from correlation_platform.orchestration.executors import platform_executor
 from correlation_platform.orchestration.io_manager import ParquetIOManager
 from correlation_platform.orchestration.jobs import daily_prediction_job, retraining_job
 from correlation_platform.orchestration.resources import (
@@ -32,8 +33,9 @@ from correlation_platform.orchestration.sensors import (
 ASSET_MODULES = [ingestion, features, models, predictions, evaluation, monitoring]
 
 
-def build_definitions(resources: dict | None = None) -> Definitions:
-    """Definitions with default resources, any of which ``resources`` may replace (tests)."""
+def build_definitions(resources: dict | None = None, jobs: list | None = None) -> Definitions:
+    """Definitions with default resources, any of which ``resources`` may replace (tests),
+    and the executor of ``orchestration.executors`` (Dask when a scheduler is configured)."""
     default = {
         "io_manager": ParquetIOManager(),
         "market_data": MarketDataResource(),
@@ -42,10 +44,11 @@ def build_definitions(resources: dict | None = None) -> Definitions:
     }
     return Definitions(
         assets=load_assets_from_modules(ASSET_MODULES),
-        jobs=[daily_prediction_job, retraining_job],
+        jobs=[daily_prediction_job, retraining_job, *(jobs or [])],
         schedules=[daily_prediction_schedule, quarterly_retraining_schedule],
         sensors=[correlation_drift_sensor, run_failure_alert_sensor, champion_selection_sensor],
         resources={**default, **(resources or {})},
+        executor=platform_executor(),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -82,3 +83,13 @@ def fresh_database(name: str) -> str:
         cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
     return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if a loaded machine keeps the graceful shutdown past 30 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=30)

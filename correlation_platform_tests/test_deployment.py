@@ -18,7 +18,7 @@ from correlation_platform.definitions import build_definitions
 from correlation_platform.forecasters import get_forecaster
 from correlation_platform.orchestration.resources import MarketDataResource
 from correlation_platform.tracking import MlflowStore
-from correlation_platform_tests.conftest import fresh_database
+from correlation_platform_tests.conftest import fresh_database, stop_process
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -58,6 +58,16 @@ def test_compose_has_every_service_wired():
     assert grpc["host"] == "code" and grpc["port"] == 4000
     for name in ("webserver", "daemon"):
         assert "/opt/dagster/app/docker/workspace.yaml" in services[name]["command"]
+    # Dask: runs submit steps to the scheduler; workers share the instance and the storage.
+    scheduler = services["dask-scheduler"]["command"].split()
+    port = scheduler[scheduler.index("--port") + 1]
+    address = f"tcp://dask-scheduler:{port}"
+    assert services["code"]["environment"]["CORRPLAT_DASK_SCHEDULER"] == address
+    worker = services["dask-worker"]
+    assert worker["command"].split()[:3] == ["dask", "worker", address]
+    assert worker["environment"] == services["code"]["environment"]
+    assert worker["volumes"] == services["code"]["volumes"]
+    assert worker["depends_on"]["postgres"]["condition"] == "service_healthy"
     for vol in services["postgres"]["volumes"]:
         src = vol.split(":")[0]
         if src.startswith("./"):
@@ -205,14 +215,4 @@ def test_code_server_and_daemon_on_postgres(postgres_server, tmp_path, monkeypat
     finally:
         for proc in (daemon, code):
             if proc is not None:
-                _stop(proc)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """SIGTERM, then SIGKILL if a loaded machine keeps the graceful shutdown past 30 s."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=30)
+                stop_process(proc)
