@@ -120,7 +120,7 @@ def _build(n: int, objective: str, turnover: bool, costs: bool, n_groups: int) -
         objective_ = 0.5 * cp.quad_form(y, p["S"]) - p["budgets"] @ cp.log(y)
         return _Compiled(cp.Problem(cp.Minimize(objective_)), y, p)
     if objective == "max_sharpe":
-        # Cornuejols-Tutuncu: y = kappa w, min ||L'y||^2 s.t. mu'y = 1, sum y = kappa.
+        # Cornuejols-Tutuncu: y = kappa w, min y'Sy s.t. mu'y = 1, sum y = kappa.
         y, kappa = cp.Variable(n, name="y"), cp.Variable(name="kappa", nonneg=True)
         cons = [
             p["mu"] @ y == 1,
