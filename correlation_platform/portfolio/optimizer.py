@@ -33,6 +33,8 @@ OBJECTIVES = ("min_variance", "mean_variance", "target_volatility", "max_sharpe"
 SOLVER = cp.CLARABEL
 BACKUP_SOLVER = cp.SCS
 _OK = {cp.OPTIMAL, cp.OPTIMAL_INACCURATE}
+#: Clarabel proved these; only errors and inaccurate or limit statuses go to the backup.
+_CERTIFIED = {cp.INFEASIBLE, cp.UNBOUNDED}
 TRADING_DAYS = 252
 FAER_FROM = 200
 
@@ -192,6 +194,8 @@ def _solve(c: _Compiled) -> tuple[np.ndarray | None, str, str]:
             status = f"solver error: {exc}"
             continue
         status = str(c.problem.status)
+        if status in _CERTIFIED:
+            break  # a certificate, not a numerical failure: the backup would only agree
         if status in _OK and c.x.value is not None:
             x = np.asarray(c.x.value, dtype=float)
             if c.kappa is not None:

@@ -186,3 +186,43 @@ def test_transaction_cost_penalty_reduces_trading():
     assert (costly - w0).abs().sum() < (free - w0).abs().sum()
     huge = optimize_weights(cov, current_weights=w0, transaction_cost=1.0)
     np.testing.assert_allclose(huge.to_numpy(), w0.to_numpy(), atol=1e-6)  # not worth trading
+
+
+def _record_solvers(monkeypatch, fail: str | None = None) -> list[str]:
+    """Record which solvers cvxpy is asked for; ``fail`` makes that one raise."""
+    import cvxpy as cp
+
+    used = []
+    original = cp.Problem.solve
+
+    def solve(self, *args, **kwargs):
+        used.append(kwargs.get("solver"))
+        if kwargs.get("solver") == fail:
+            raise cp.error.SolverError(f"{fail} crashed (simulated)")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(cp.Problem, "solve", solve)
+    return used
+
+
+def test_solver_error_falls_back_to_scs(monkeypatch):
+    used = _record_solvers(monkeypatch, fail="CLARABEL")
+    cov = pd.DataFrame(np.diag([1.0, 2.0, 3.0]) * 1e-4, index=list("xyz"), columns=list("xyz"))
+    res = optimize(cov)
+    assert used == ["CLARABEL", "SCS"]
+    assert res.solver == "SCS" and res.fallback is None
+    np.testing.assert_allclose(res.weights.to_numpy(), np.array([6, 3, 2]) / 11, atol=1e-3)
+
+
+def test_certified_infeasibility_skips_the_backup_solver(monkeypatch):
+    # Clarabel's infeasibility certificate is an answer: the rescue runs at once, without
+    # a second (slow, equally infeasible) attempt with SCS.
+    used = _record_solvers(monkeypatch)
+    res = optimize(
+        _two_asset(0.2),
+        "target_volatility",
+        expected_returns=pd.Series({"equity": 0.07, "bond": 0.03}),
+        target_volatility=0.02,
+    )
+    assert res.fallback == "min_variance" and "infeasible" in res.reason
+    assert used == ["CLARABEL", "CLARABEL"]  # the target-vol attempt, then the rescue
