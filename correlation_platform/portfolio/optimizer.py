@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 
 import cvxpy as cp
 import numpy as np
@@ -70,23 +69,30 @@ def psd_covariance(cov: np.ndarray) -> np.ndarray:
     """Symmetric PSD version of ``cov``: itself when a Cholesky (with a 1e-12 relative
     jitter) succeeds, else the eigenvalues clipped at zero."""
     c = (cov + cov.T) / 2
-    try:
-        np.linalg.cholesky(c + _jitter(c))
+    if _cholesky(c) is not None:
         return c
-    except np.linalg.LinAlgError:
-        lam, vec = np.linalg.eigh(c)
-        return (vec * np.clip(lam, 0.0, None)) @ vec.T
+    root = _eigen_root(c)
+    return root @ root.T
 
 
 def covariance_factor(cov: np.ndarray) -> np.ndarray:
     """L with L L' = cov: Cholesky when positive definite, else the eigen square root
     (valid for singular PSD matrices; negative eigenvalues are clipped)."""
     c = (cov + cov.T) / 2
+    chol = _cholesky(c)
+    return chol if chol is not None else _eigen_root(c)
+
+
+def _cholesky(c: np.ndarray) -> np.ndarray | None:
     try:
         return np.linalg.cholesky(c + _jitter(c))
     except np.linalg.LinAlgError:
-        lam, vec = np.linalg.eigh(c)
-        return vec * np.sqrt(np.clip(lam, 0.0, None))
+        return None
+
+
+def _eigen_root(c: np.ndarray) -> np.ndarray:
+    lam, vec = np.linalg.eigh(c)
+    return vec * np.sqrt(np.clip(lam, 0.0, None))
 
 
 def _jitter(c: np.ndarray) -> np.ndarray:
@@ -285,17 +291,26 @@ def optimize(
             raise ValueError("group_caps need groups (asset -> group)")
         gmat, caps, _ = _group_matrix(assets, groups, group_caps)
         n_groups = len(caps)
-    rescue = partial(
-        _fallback_min_variance,
-        covariance,
-        current_weights,
-        max_turnover,
-        bounds,
-        transaction_cost,
-        groups,
-        group_caps,
-        objective,
-    )
+
+    def rescue(why: str) -> OptimizationResult:
+        """The named rescue for an objective with no solution: minimum variance under the
+        same constraints; ``why`` may cite the rescue's volatility as ``{vol}``."""
+        fb = optimize(
+            covariance,
+            "min_variance",
+            current_weights=current_weights,
+            max_turnover=max_turnover,
+            bounds=bounds,
+            transaction_cost=transaction_cost,
+            groups=groups,
+            group_caps=group_caps,
+        )
+        vol = fb.ex_ante_volatility
+        reason = why.format(vol=vol)
+        return OptimizationResult(
+            fb.weights, fb.status, fb.solver, objective, "min_variance", reason, vol
+        )
+
     if objective == "max_sharpe" and np.max(mu) <= 0:
         return rescue(
             "no asset has a positive expected excess return; the tangency portfolio does not exist"
@@ -339,7 +354,7 @@ def optimize(
             x, fallback = w0.copy(), "hold_current_weights"
         else:
             x, fallback = np.clip(np.full(n, 1.0 / n), lb, ub), "equal_weight"
-        reason = f"{objective} failed with {SOLVER} and {BACKUP_SOLVER}: {status}"
+        reason = f"{objective} failed: {solver} reports {status}"
     if objective == "risk_parity":
         x = x / x.sum()
     else:
@@ -354,37 +369,6 @@ def optimize(
             reason = "risk parity ignores bounds; the equal-risk portfolio breaks them"
     weights = pd.Series(x, index=assets, name="weight")
     return OptimizationResult(weights, status, solver, objective, fallback, reason, vol, info)
-
-
-def _fallback_min_variance(
-    covariance,
-    current_weights,
-    max_turnover,
-    bounds,
-    transaction_cost,
-    groups,
-    group_caps,
-    objective: str,
-    why: str,
-) -> OptimizationResult:
-    """The named rescue for an objective with no solution: minimum variance under the same
-    constraints; ``why`` may cite the rescue's volatility as ``{vol}``."""
-    fb = optimize(
-        covariance,
-        "min_variance",
-        None,
-        0.0,
-        current_weights,
-        max_turnover,
-        bounds,
-        transaction_cost,
-        groups=groups,
-        group_caps=group_caps,
-    )
-    reason = why.format(vol=fb.ex_ante_volatility)
-    return OptimizationResult(
-        fb.weights, fb.status, fb.solver, objective, "min_variance", reason, fb.ex_ante_volatility
-    )
 
 
 def optimize_weights(

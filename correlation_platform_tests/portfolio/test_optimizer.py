@@ -226,3 +226,19 @@ def test_certified_infeasibility_skips_the_backup_solver(monkeypatch):
     )
     assert res.fallback == "min_variance" and "infeasible" in res.reason
     assert used == ["CLARABEL", "CLARABEL"]  # the target-vol attempt, then the rescue
+
+
+def test_infeasible_constraints_fall_back_by_name_with_the_solvers_reason(monkeypatch):
+    # One sector holding every asset, capped at 50%: no fully invested portfolio exists.
+    used = _record_solvers(monkeypatch)
+    cov = pd.DataFrame(np.eye(3) * 1e-4, index=list("abc"), columns=list("abc"))
+    sectors = pd.Series("tech", index=list("abc"))
+    res = optimize(cov, groups=sectors, group_caps={"tech": 0.5})
+    assert res.fallback == "equal_weight"
+    assert res.reason == "min_variance failed: CLARABEL reports infeasible"
+    np.testing.assert_allclose(res.weights.to_numpy(), np.full(3, 1 / 3))
+    assert used == ["CLARABEL"]
+    w0 = pd.Series([0.2, 0.3, 0.5], index=list("abc"))
+    held = optimize(cov, current_weights=w0, groups=sectors, group_caps={"tech": 0.5})
+    assert held.fallback == "hold_current_weights"
+    np.testing.assert_allclose(held.weights.to_numpy(), w0.to_numpy())
