@@ -3,7 +3,6 @@ Postgres-backed Dagster storage, MLflow on a Postgres backend, code server + dae
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from correlation_platform.definitions import build_definitions
 from correlation_platform.forecasters import get_forecaster
 from correlation_platform.orchestration.resources import MarketDataResource
 from correlation_platform.tracking import MlflowStore
-from correlation_platform_tests.conftest import fresh_database, stop_process
+from correlation_platform_tests.conftest import free_port, fresh_database, stop_process
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -137,17 +136,11 @@ def test_mlflow_registry_on_postgres(postgres_server, regime_returns, tmp_path):
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_code_server_and_daemon_on_postgres(postgres_server, tmp_path, monkeypatch):
     home = _postgres_home(tmp_path, "corrplat_test_daemon", monkeypatch)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "CORRPLAT_SOURCE": "synthetic"}
     code = subprocess.Popen(
         [

@@ -2,7 +2,6 @@
 
 import os
 import shlex
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ from dagster import (
 from distributed import Client, get_task_stream
 
 from correlation_platform.orchestration.executors import DASK_SCHEDULER_ENV, platform_executor
-from correlation_platform_tests.conftest import stop_process
+from correlation_platform_tests.conftest import free_port, stop_process
 
 SMOKE_JOB = "dask_smoke_job"
 REPO = Path(__file__).resolve().parents[2]
@@ -35,12 +34,6 @@ def dask_smoke_job():
     selection = AssetSelection.groups("ingestion") | AssetSelection.assets("clean_prices")
     job = define_asset_job(SMOKE_JOB, selection=selection)
     return build_definitions(jobs=[job]).resolve_job_def(SMOKE_JOB)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _compose_command(service: str, replace: dict[str, str]) -> list[str]:
@@ -60,7 +53,7 @@ def test_steps_run_on_dask_workers_and_share_storage(tmp_path, monkeypatch):
     # Workers are separate processes that inherit this environment: the same CORRPLAT_HOME
     # (the IO manager's storage), DAGSTER_HOME (a persistent instance) and import path.
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-    port, dashboard = _free_port(), _free_port()
+    port, dashboard = free_port(), free_port()
     address = f"tcp://127.0.0.1:{port}"
     monkeypatch.setenv(DASK_SCHEDULER_ENV, address)
     scheduler_cmd = _compose_command(
