@@ -74,13 +74,25 @@ def _q_path(z: np.ndarray, a: float, b: float, qbar: np.ndarray, cdcc: bool) -> 
 def _q_path_cdcc(z: np.ndarray, a: float, b: float, s: np.ndarray) -> np.ndarray:
     t, n = z.shape
     out = np.empty((t + 1, n, n))
-    q = s.copy()
-    out[0] = q
-    for k in range(t):
-        zs = np.sqrt(np.diag(q)) * z[k]
-        q = (1 - a - b) * s + a * np.outer(zs, zs) + b * q
+    out[0] = s
+    for k, q in enumerate(_q_steps(z, a, b, s, cdcc=True)):
         out[k + 1] = q
     return out.reshape(t + 1, n * n)
+
+
+def _q_steps(
+    z: np.ndarray, a: float, b: float, qbar: np.ndarray, cdcc: bool
+) -> Iterator[np.ndarray]:
+    """Q_{t+1} after each row t of ``z``, in one matrix updated in place (copy to keep):
+    Q_{t+1} = (1 - a - b) Qbar + a e e' + b Q_t, e = z_t (DCC) or diag(Q_t)^(1/2) z_t (cDCC)."""
+    drift = (1 - a - b) * qbar
+    q = np.array(qbar, dtype=float, order="F")
+    for zt in z:
+        shock = np.sqrt(np.diag(q)) * zt if cdcc else zt
+        q *= b
+        q += drift
+        rank_one_update(q, a, shock)
+        yield q
 
 
 def correlation_loglik(
@@ -197,19 +209,12 @@ class DCCForecaster(RecursiveForecaster):
             return
         z = garch_filter(x[: int(positions[-1]) + 1], self.garch_params_)
         a, b, qbar = self.a_, self.b_, self.qbar_
-        cdcc = self.variant == "cdcc"
         # sum_k E[Q_{t+k}] = h Qbar + weight (Q_{t+1} - Qbar), weight = sum_k (a+b)^(k-1).
         weight = float(np.sum((a + b) ** np.arange(horizon)))
         level = (horizon - weight) * qbar
-        drift = (1 - a - b) * qbar
-        q = np.array(qbar, dtype=float, order="F")  # Q_0; after row t it holds Q_{t+1}
         slots = iter(slots)
         k = 0
-        for t in range(len(z)):
-            shock = np.sqrt(np.diag(q)) * z[t] if cdcc else z[t]
-            q *= b
-            q += drift
-            rank_one_update(q, a, shock)
+        for t, q in enumerate(_q_steps(z, a, b, qbar, self.variant == "cdcc")):
             while k < len(positions) and positions[k] == t:
                 out = next(slots)
                 np.multiply(q, weight, out=out)
