@@ -11,8 +11,16 @@ Quadratic objectives take the covariance itself as a PSD Parameter in ``quad_for
 (DPP for solvers with quadratic objectives since cvxpy 1.8), so Clarabel's KKT system
 holds one N x N block. The factor form ``sum_squares(L'w)`` it replaces adds N auxiliary
 variables and a dense N x N constraint block, which made every interior-point iteration
-two to three times dearer at 500 assets. Only ``target_volatility``, whose risk sits in a
-second-order-cone constraint, still needs a factor (Cholesky, eigen square root if singular).
+two to three times dearer at 500 assets.
+
+``target_volatility`` and ``max_sharpe`` under budget and per-asset bounds alone (the
+backtest's and the default pipeline's constraint set) walk Markowitz's critical line
+instead (:mod:`.critical_line`): exact, no interior-point iterations, 10-30x faster than
+the cone programs at 500 assets. With sector caps, a turnover limit or (for target
+volatility) costs, or when the walk declines (ties, a singular covariance; its reason is
+kept in ``info["critical_line"]``), Clarabel solves the programs below: target
+volatility's risk is then a second-order-cone constraint on a factor (Cholesky, eigen
+square root if singular).
 
 Every problem is rescaled by s^2 = mean variance (S -> S/s^2, L -> L/s, mu -> mu/s^2,
 cost -> cost/s^2), which leaves the optimum unchanged and keeps daily-variance-sized
@@ -28,9 +36,17 @@ import cvxpy as cp
 import numpy as np
 import pandas as pd
 
+from correlation_platform.portfolio.critical_line import (
+    CriticalLineSolution,
+    max_sharpe_weights,
+    target_volatility_weights,
+)
+
 OBJECTIVES = ("min_variance", "mean_variance", "target_volatility", "max_sharpe", "risk_parity")
 SOLVER = cp.CLARABEL
 BACKUP_SOLVER = cp.SCS
+#: Solver name reported for target-volatility weights found by the critical line.
+CRITICAL_LINE = "critical_line"
 _OK = {cp.OPTIMAL, cp.OPTIMAL_INACCURATE}
 #: Clarabel proved these; only errors and inaccurate or limit statuses go to the backup.
 _CERTIFIED = {cp.INFEASIBLE, cp.UNBOUNDED}
@@ -311,14 +327,27 @@ def optimize(
             fb.weights, fb.status, fb.solver, objective, "min_variance", reason, vol
         )
 
+    costs = transaction_cost > 0
     if objective == "max_sharpe" and np.max(mu) <= 0:
         return rescue(
             "no asset has a positive expected excess return; the tangency portfolio does not exist"
         )
 
-    c = compiled_problem(n, objective, max_turnover is not None, n_groups, transaction_cost > 0)
-    p = c.params
     scale2 = float(np.mean(np.diag(cov))) or 1.0
+    walked = None
+    box_only = max_turnover is None and not n_groups
+    if objective == "target_volatility" and box_only and not costs:
+        variance = float(target_volatility) ** 2 / (TRADING_DAYS * scale2)
+        walked = target_volatility_weights(
+            psd_covariance(cov) / scale2, mu / scale2, lb, ub, variance
+        )
+    elif objective == "max_sharpe" and box_only:  # max_sharpe has no cost term
+        walked = max_sharpe_weights(psd_covariance(cov) / scale2, mu / scale2, lb, ub)
+    if walked is not None and walked.weights is not None:
+        return _critical_line_result(walked, assets, cov, objective, target_volatility)
+
+    c = compiled_problem(n, objective, max_turnover is not None, n_groups, costs)
+    p = c.params
     if objective == "target_volatility":
         p["L"].value = covariance_factor(cov) / np.sqrt(scale2)
     else:
@@ -361,7 +390,7 @@ def optimize(
         x = np.clip(x, lb, ub)
         x = x / x.sum()
     vol = float(np.sqrt(max(x @ cov @ x, 0.0) * TRADING_DAYS))
-    info = {}
+    info = {} if walked is None else {"critical_line": walked.status}
     if objective == "risk_parity" and fallback is None:
         contrib = x * (cov @ x)
         info["risk_contributions"] = contrib / contrib.sum()
@@ -369,6 +398,30 @@ def optimize(
             reason = "risk parity ignores bounds; the equal-risk portfolio breaks them"
     weights = pd.Series(x, index=assets, name="weight")
     return OptimizationResult(weights, status, solver, objective, fallback, reason, vol, info)
+
+
+def _critical_line_result(
+    walked: CriticalLineSolution,
+    assets: list[str],
+    cov: np.ndarray,
+    objective: str,
+    target_volatility: float,
+) -> OptimizationResult:
+    x = walked.weights
+    vol = float(np.sqrt(max(x @ cov @ x, 0.0) * TRADING_DAYS))
+    info = {"risk_constraint": walked.status, "turning_points": walked.turning_points}
+    fallback, reason = None, ""
+    if walked.status == "unreachable":
+        fallback = "min_variance"
+        reason = (
+            f"target volatility {target_volatility:.2%} is not reachable (below the "
+            "minimum-variance volatility); closest feasible portfolio is the "
+            f"minimum-variance one ({vol:.2%})"
+        )
+    weights = pd.Series(x, index=assets, name="weight")
+    return OptimizationResult(
+        weights, "optimal", CRITICAL_LINE, objective, fallback, reason, vol, info
+    )
 
 
 def optimize_weights(

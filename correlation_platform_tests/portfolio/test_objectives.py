@@ -31,6 +31,7 @@ def _prior():
 def test_max_sharpe_matches_skfolio(sample):
     x, cov, mu = sample
     ours = optimize_weights(cov, "max_sharpe", expected_returns=mu, bounds=(0.0, 1.0))
+    assert ours.attrs["optimization"]["solver"] == "critical_line"
     ref = MeanRisk(
         objective_function=ObjectiveFunction.MAXIMIZE_RATIO,
         risk_measure=RiskMeasure.VARIANCE,
@@ -100,3 +101,29 @@ def test_objectives_needing_returns_say_so(sample):
     _, cov, _ = sample
     with pytest.raises(ValueError, match="needs expected_returns"):
         optimize_weights(cov, "mean_variance")
+
+
+@pytest.mark.parametrize("bounds", [(0.0, 1.0), (0.0, 0.3)])
+def test_target_volatility_matches_skfolio(sample, bounds):
+    # skfolio: maximum return under a standard-deviation cap (its own cvxpy cone program);
+    # ours walks the critical line. The cap sits between the minimum-variance and the
+    # maximum-return portfolios' volatilities, so it binds.
+    x, cov, mu = sample
+    ref = MeanRisk(
+        objective_function=ObjectiveFunction.MAXIMIZE_RETURN,
+        risk_measure=RiskMeasure.VARIANCE,
+        prior_estimator=_prior(),
+        max_standard_deviation=0.0065,
+        min_weights=bounds[0],
+        max_weights=bounds[1],
+    ).fit(x)
+    res = optimize(
+        cov,
+        "target_volatility",
+        expected_returns=mu,
+        target_volatility=0.0065 * np.sqrt(252),
+        bounds=bounds,
+    )
+    assert res.solver == "critical_line" and res.fallback is None
+    np.testing.assert_allclose(res.weights.to_numpy(), ref.weights_, atol=2e-4)
+    assert res.ex_ante_volatility == pytest.approx(0.0065 * np.sqrt(252), rel=1e-9)

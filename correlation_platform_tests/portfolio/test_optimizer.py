@@ -82,8 +82,10 @@ def test_problem_is_compiled_once_and_resolved(rng):
     [
         ("min_variance", {}),
         ("mean_variance", {"risk_aversion": 3.0}),
-        ("target_volatility", {"target_volatility": 0.12}),
-        ("max_sharpe", {}),
+        # Turnover keeps target volatility and max Sharpe on their cvxpy programs (box and
+        # budget alone walk the critical line and never reach cvxpy).
+        ("target_volatility", {"target_volatility": 0.12, "max_turnover": 2.0}),
+        ("max_sharpe", {"max_turnover": 2.0}),
         ("risk_parity", {}),
     ],
 )
@@ -216,13 +218,15 @@ def test_solver_error_falls_back_to_scs(monkeypatch):
 
 def test_certified_infeasibility_skips_the_backup_solver(monkeypatch):
     # Clarabel's infeasibility certificate is an answer: the rescue runs at once, without
-    # a second (slow, equally infeasible) attempt with SCS.
+    # a second (slow, equally infeasible) attempt with SCS. (A turnover limit keeps target
+    # volatility on the cvxpy program.)
     used = _record_solvers(monkeypatch)
     res = optimize(
         _two_asset(0.2),
         "target_volatility",
         expected_returns=pd.Series({"equity": 0.07, "bond": 0.03}),
         target_volatility=0.02,
+        max_turnover=2.0,
     )
     assert res.fallback == "min_variance" and "infeasible" in res.reason
     assert used == ["CLARABEL", "CLARABEL"]  # the target-vol attempt, then the rescue

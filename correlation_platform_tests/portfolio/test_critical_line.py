@@ -1,0 +1,195 @@
+"""The critical-line target-volatility walk against Clarabel's second-order-cone program."""
+
+import cvxpy as cp
+import numpy as np
+import pandas as pd
+import pytest
+
+from correlation_platform.portfolio import critical_line, optimize
+from correlation_platform.portfolio.critical_line import (
+    max_sharpe_weights,
+    target_volatility_weights,
+)
+
+
+def _problem(rng, n: int, t: int) -> tuple[np.ndarray, np.ndarray]:
+    factors = rng.standard_normal((t, 3)) @ rng.normal(0.5, 0.4, (3, n)) * 0.01
+    x = factors + rng.standard_normal((t, n)) * rng.uniform(0.004, 0.02, n)
+    cov = np.cov(x, rowvar=False)
+    return cov / np.mean(np.diag(cov)), rng.normal(0.5, 0.5, n)
+
+
+def _soc(cov, mu, lb, ub, variance) -> tuple[str, np.ndarray | None]:
+    w = cp.Variable(len(mu))
+    risk = cp.norm(np.linalg.cholesky(cov).T @ w, 2) <= np.sqrt(variance)
+    problem = cp.Problem(cp.Maximize(mu @ w), [cp.sum(w) == 1, w >= lb, w <= ub, risk])
+    problem.solve(solver=cp.CLARABEL)
+    return problem.status, w.value
+
+
+def _between(cov, mu, lb, ub, level: float) -> float:
+    """A variance ``level`` of the way from the minimum-variance portfolio's to the
+    maximum-return portfolio's (both from Clarabel), where the risk constraint binds."""
+    w = cp.Variable(len(mu))
+    box = [cp.sum(w) == 1, w >= lb, w <= ub]
+    cp.Problem(cp.Minimize(cp.quad_form(w, cov)), box).solve(solver=cp.CLARABEL)
+    low = w.value @ cov @ w.value
+    cp.Problem(cp.Maximize(mu @ w), box).solve(solver=cp.CLARABEL)
+    return low + level * (w.value @ cov @ w.value - low)
+
+
+@pytest.mark.parametrize(
+    ("n", "lower", "upper"),
+    [(8, 0.0, 1.0), (40, 0.0, 0.08), (60, -0.05, 0.2), (150, 0.0, 0.02)],
+)
+def test_walk_matches_the_cone_program(rng, n, lower, upper):
+    cov, mu = _problem(rng, n, 3 * n)
+    lb, ub = np.full(n, lower), np.full(n, upper)
+    for level in (0.3, 0.6, 0.9):
+        # A variance between the minimum-variance and the maximum-return portfolios'.
+        variance = level * np.min(np.diag(cov))
+        status, reference = _soc(cov, mu, lb, ub, variance)
+        sol = target_volatility_weights(cov, mu, lb, ub, variance)
+        if status == cp.INFEASIBLE:
+            assert sol.status == "unreachable"
+            continue
+        assert sol.status in ("binding", "slack"), sol.status
+        w = sol.weights
+        assert w.sum() == pytest.approx(1.0, abs=1e-12)
+        assert np.all(w >= lb - 1e-12) and np.all(w <= ub + 1e-12)
+        assert w @ cov @ w <= variance * (1 + 1e-9)
+        # Interior-point answers sit within their tolerance of the boundary; the walk's is on it.
+        assert mu @ w >= mu @ reference - 1e-6 * abs(mu @ reference)
+        np.testing.assert_allclose(w, reference, atol=1e-4)
+
+
+def test_walk_crosses_many_turning_points_and_agrees_with_refreshing_each_step(rng, monkeypatch):
+    n = 200
+    cov, mu = _problem(rng, n, 600)
+    lb, ub = np.zeros(n), np.full(n, 0.02)
+    variance = _between(cov, mu, lb, ub, 0.5)
+    sol = target_volatility_weights(cov, mu, lb, ub, variance)
+    assert sol.status == "binding" and sol.turning_points > 20
+    assert sol.weights @ cov @ sol.weights == pytest.approx(variance, rel=1e-8)
+    monkeypatch.setattr(critical_line, "REFRESH_EVERY", 1)
+    refreshed = target_volatility_weights(cov, mu, lb, ub, variance)
+    # Caps of 2% fill the budget exactly (50 x 2%), so turning points coincide and the two
+    # walks may take them in different orders; the end point is unique.
+    assert refreshed.status == "binding"
+    np.testing.assert_allclose(sol.weights, refreshed.weights, atol=1e-10)
+    _, reference = _soc(cov, mu, lb, ub, variance)
+    np.testing.assert_allclose(sol.weights, reference, atol=1e-4)
+
+
+def test_slack_target_returns_the_maximum_return_portfolio():
+    cov = np.diag([1.0, 1.2, 0.8, 1.1])
+    mu = np.array([0.1, 0.4, 0.3, 0.2])
+    sol = target_volatility_weights(cov, mu, np.zeros(4), np.full(4, 0.4), variance := 1.0)
+    assert sol.status == "slack"
+    np.testing.assert_allclose(sol.weights, [0.0, 0.4, 0.4, 0.2])
+    assert sol.weights @ cov @ sol.weights <= variance
+
+
+def test_unreachable_target_gives_the_minimum_variance_portfolio(rng):
+    cov, mu = _problem(rng, 12, 60)
+    sol = target_volatility_weights(cov, mu, np.zeros(12), np.ones(12), 1e-6)
+    assert sol.status == "unreachable" and sol.t == 0.0
+    w = cp.Variable(12)
+    cp.Problem(cp.Minimize(cp.quad_form(w, cov)), [cp.sum(w) == 1, w >= 0]).solve(
+        solver=cp.CLARABEL
+    )
+    np.testing.assert_allclose(sol.weights, w.value, atol=1e-5)
+
+
+def test_ties_at_the_margin_fail_with_a_reason_and_optimize_uses_clarabel(rng):
+    # Equal expected returns leave the maximum-return end of the line undefined: the walk
+    # declines, and optimize solves the cone program instead, saying so in info.
+    cov, _ = _problem(rng, 6, 40)
+    mu = np.full(6, 0.3)
+    sol = target_volatility_weights(cov, mu, np.zeros(6), np.ones(6), 0.5)
+    assert sol.weights is None and sol.status.startswith("failed: tied")
+    assets = list("abcdef")
+    frame = pd.DataFrame(cov * 1e-4, index=assets, columns=assets)
+    res = optimize(
+        frame,
+        "target_volatility",
+        expected_returns=pd.Series(3e-4, index=assets),
+        target_volatility=0.15,
+    )
+    assert res.solver == "CLARABEL" and res.info["critical_line"] == sol.status
+    assert res.weights.sum() == pytest.approx(1.0)
+
+
+def test_optimize_walks_the_line_for_box_and_budget_and_agrees_with_the_cone_program(rng):
+    cov, mu = _problem(rng, 30, 200)
+    assets = [f"a{i}" for i in range(30)]
+    frame = pd.DataFrame(cov * 1e-4, index=assets, columns=assets)
+    returns = pd.Series(mu * 1e-4, index=assets)
+    target = float(np.sqrt(_between(cov, mu, 0.0, 0.1, 0.5) * 1e-4 * 252))
+    kwargs = {"expected_returns": returns, "target_volatility": target, "bounds": (0.0, 0.1)}
+    walked = optimize(frame, "target_volatility", **kwargs)
+    assert walked.solver == "critical_line" and walked.fallback is None
+    assert walked.info["risk_constraint"] == "binding"
+    assert walked.ex_ante_volatility == pytest.approx(target, rel=1e-8)
+    # A turnover limit that cannot bind sends the same problem to Clarabel.
+    cone = optimize(frame, "target_volatility", max_turnover=10.0, **kwargs)
+    assert cone.solver == "CLARABEL"
+    np.testing.assert_allclose(walked.weights, cone.weights, atol=1e-4)
+    unreachable = optimize(
+        frame, "target_volatility", **{**kwargs, "target_volatility": 0.5 * target}
+    )
+    rescue = optimize(frame, "min_variance", bounds=(0.0, 0.1))
+    assert unreachable.fallback == "min_variance" and "not reachable" in unreachable.reason
+    np.testing.assert_allclose(unreachable.weights, rescue.weights, atol=1e-4)
+
+
+def _tangency(cov, mu, lb, ub) -> np.ndarray:
+    """Cornuejols-Tutuncu's convex form of the maximum-Sharpe problem, solved by Clarabel."""
+    y, kappa = cp.Variable(len(mu)), cp.Variable(nonneg=True)
+    constraints = [mu @ y == 1, cp.sum(y) == kappa, y >= lb * kappa, y <= ub * kappa]
+    cp.Problem(cp.Minimize(cp.quad_form(y, cov)), constraints).solve(solver=cp.CLARABEL)
+    return y.value / kappa.value
+
+
+@pytest.mark.parametrize(
+    ("n", "lower", "upper"),
+    [(8, 0.0, 1.0), (40, 0.0, 0.08), (60, -0.05, 0.2), (200, 0.0, 0.02)],
+)
+def test_max_sharpe_walk_matches_the_convex_reformulation(rng, n, lower, upper):
+    cov, mu = _problem(rng, n, 3 * n)
+    lb, ub = np.full(n, lower), np.full(n, upper)
+    sol = max_sharpe_weights(cov, mu, lb, ub)
+    assert sol.status == "max_sharpe", sol.status
+    reference = _tangency(cov, mu, lb, ub)
+    sharpe = lambda w: (mu @ w) / np.sqrt(w @ cov @ w)  # noqa: E731
+    assert sharpe(sol.weights) >= sharpe(reference) - 1e-9
+    np.testing.assert_allclose(sol.weights, reference, atol=2e-4)
+    assert sol.weights.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_max_sharpe_without_a_positive_return_declines():
+    # Bounds force weight into the losing asset: no fully invested portfolio earns > 0.
+    cov = np.diag([1.0, 2.0])
+    sol = max_sharpe_weights(cov, np.array([0.1, -1.0]), np.array([0.0, 0.5]), np.ones(2))
+    assert sol.weights is None and "positive expected return" in sol.status
+
+
+def test_random_problems_with_degenerate_caps_match_clarabel():
+    # Caps of 1/k fill the budget exactly and make turning points coincide; released
+    # assets must still be able to reach their other bound later on the line.
+    rng = np.random.default_rng(7)
+    sharpe = lambda w, cov, mu: (mu @ w) / np.sqrt(w @ cov @ w)  # noqa: E731
+    for trial in range(60):
+        n = int(rng.integers(3, 40))
+        cov, mu = _problem(rng, n, 3 * n + 10)
+        cap = 1.0 / int(rng.integers(1, n + 1)) if trial % 2 else rng.uniform(1.0 / n, 0.5)
+        lb, ub = np.zeros(n), np.full(n, cap)
+        sol = max_sharpe_weights(cov, mu, lb, ub)
+        reference = _tangency(cov, mu, lb, ub)
+        assert sol.status == "max_sharpe", (trial, sol.status)
+        assert sharpe(sol.weights, cov, mu) >= sharpe(reference, cov, mu) * (1 - 1e-7), trial
+        variance = _between(cov, mu, lb, ub, 0.5)
+        walked = target_volatility_weights(cov, mu, lb, ub, variance)
+        _, cone = _soc(cov, mu, lb, ub, variance)
+        assert walked.status in ("binding", "slack"), (trial, walked.status)
+        assert mu @ walked.weights >= mu @ cone - 1e-6 * abs(mu @ cone), trial
