@@ -53,6 +53,7 @@ def test_max_sharpe_without_positive_returns_falls_back(sample):
 def test_risk_parity_equalises_risk_and_matches_skfolio(sample):
     x, cov, _ = sample
     res = optimize(cov, "risk_parity")
+    assert res.solver == "newton"
     np.testing.assert_allclose(res.info["risk_contributions"], np.full(6, 1 / 6), atol=5e-5)
     ref = RiskBudgeting(risk_measure=RiskMeasure.VARIANCE, prior_estimator=_prior()).fit(x)
     np.testing.assert_allclose(res.weights.to_numpy(), ref.weights_, atol=1e-4)

@@ -86,7 +86,7 @@ def test_problem_is_compiled_once_and_resolved(rng):
         # budget alone walk the critical line and never reach cvxpy).
         ("target_volatility", {"target_volatility": 0.12, "max_turnover": 2.0}),
         ("max_sharpe", {"max_turnover": 2.0}),
-        ("risk_parity", {}),
+        ("risk_parity", {}),  # with the Newton method declined (below)
     ],
 )
 def test_resolves_reuse_the_canonicalised_problem(objective, kwargs, rng, monkeypatch):
@@ -99,6 +99,11 @@ def test_resolves_reuse_the_canonicalised_problem(objective, kwargs, rng, monkey
     monkeypatch.setattr(
         SolvingChain, "apply", lambda self, *a, **k: calls.append(1) or original(self, *a, **k)
     )
+    from correlation_platform.portfolio import optimizer
+    from correlation_platform.portfolio.risk_parity import NewtonSolution
+
+    declined = NewtonSolution(None, "failed: declined for this test", 0)
+    monkeypatch.setattr(optimizer, "risk_budget_weights", lambda *a: declined)
     assets = [f"a{i}" for i in range(7)]
     mu = pd.Series(np.linspace(0.0002, 0.0008, 7), index=assets)
     _CACHE.clear()

@@ -1,0 +1,53 @@
+"""Risk-budgeting weights by Spinu's damped Newton method.
+
+Spinu (2013), "An algorithm for computing risk parity weights": the minimiser y of the
+strictly convex ``f(y) = 0.5 y'Sy - b' log y`` (y > 0) has risk contributions
+``y_i (Sy)_i = b_i``, so ``w = y / sum(y)`` has risk budgets ``b``. ``f / min(b)`` is
+self-concordant, so Newton steps damped by ``1 / (1 + lambda)`` (lambda its Newton
+decrement) stay inside y > 0 and converge quadratically once lambda < 1/4: a few dozen
+Cholesky factorisations of ``S + diag(b / y^2)``, which is positive definite even when
+``S`` is singular. At 500 assets that is several times faster than an interior-point
+method on the same problem with 500 exponential cones, and as exact as the arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+
+@dataclass
+class NewtonSolution:
+    """``weights`` sum to 1 (None when ``status`` starts with ``failed``)."""
+
+    weights: np.ndarray | None
+    status: str
+    iterations: int
+
+
+def risk_budget_weights(
+    cov: np.ndarray, budgets: np.ndarray, tol: float = 1e-14, max_iter: int = 60
+) -> NewtonSolution:
+    """Long-only weights whose shares of portfolio variance equal ``budgets`` (> 0, sum 1)."""
+    if np.any(budgets <= 0) or not np.all(np.isfinite(cov)):
+        return NewtonSolution(None, "failed: budgets must be positive, cov finite", 0)
+    y = 1.0 / np.sqrt(np.clip(np.diag(cov), 1e-300, None))
+    y /= np.sqrt(y @ cov @ y)  # the best scale along this ray: f(c y) is minimal at c = 1
+    for iteration in range(1, max_iter + 1):
+        grad = cov @ y - budgets / y
+        hessian = cov + np.diag(budgets / y**2)
+        try:
+            step = cho_solve(cho_factor(hessian, check_finite=False), grad, check_finite=False)
+        except LinAlgError:
+            return NewtonSolution(None, "failed: Newton system not positive definite", iteration)
+        squared = max(float(grad @ step), 0.0)
+        # The decrement of f / min(b), which is self-concordant (each b_i / min(b) >= 1).
+        decrement = float(np.sqrt(squared / budgets.min()))
+        y = y - step / (1.0 + decrement) if decrement > 0.25 else y - step
+        if not np.all(y > 0):  # excluded by self-concordance; kept as a guard on rounding
+            return NewtonSolution(None, "failed: a Newton step left y > 0", iteration)
+        if squared < tol:
+            return NewtonSolution(y / y.sum(), "converged", iteration)
+    return NewtonSolution(None, f"failed: no convergence in {max_iter} Newton steps", max_iter)
