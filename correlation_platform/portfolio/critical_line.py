@@ -234,6 +234,24 @@ def target_volatility_weights(
         return CriticalLineSolution(None, f"failed: {why}", walk.steps if walk else 0)
 
 
+def mean_variance_weights(
+    cov: np.ndarray, mu: np.ndarray, lb: np.ndarray, ub: np.ndarray, t: float, tol: float = 1e-9
+) -> CriticalLineSolution:
+    """``argmin 0.5 w'Sw - t mu'w`` fully invested within ``[lb, ub]`` (risk aversion
+    ``gamma`` in ``mu'w - gamma w'Sw`` is ``t = 1 / (2 gamma)``): the line at ``t``."""
+    walk = None
+    try:
+        walk = _start(cov, mu, lb, ub)
+        if np.isinf(t):  # no risk aversion: the maximum-return end of the line
+            return CriticalLineSolution(walk.w.copy(), "mean_variance", 0, t)
+        for seg in _segments(walk, mu):
+            if seg.low <= t:
+                return _polished(cov, mu, walk, seg, lambda s: t, "mean_variance", None, tol)
+        raise _Declined("the line ended before t")  # unreachable: the last segment ends at 0
+    except _Declined as why:
+        return CriticalLineSolution(None, f"failed: {why}", walk.steps if walk else 0)
+
+
 def max_sharpe_weights(
     cov: np.ndarray, mu: np.ndarray, lb: np.ndarray, ub: np.ndarray, tol: float = 1e-9
 ) -> CriticalLineSolution:

@@ -8,6 +8,7 @@ import pytest
 from correlation_platform.portfolio import critical_line, optimize
 from correlation_platform.portfolio.critical_line import (
     max_sharpe_weights,
+    mean_variance_weights,
     target_volatility_weights,
 )
 
@@ -193,3 +194,31 @@ def test_random_problems_with_degenerate_caps_match_clarabel():
         _, cone = _soc(cov, mu, lb, ub, variance)
         assert walked.status in ("binding", "slack"), (trial, walked.status)
         assert mu @ walked.weights >= mu @ cone - 1e-6 * abs(mu @ cone), trial
+
+
+@pytest.mark.parametrize(
+    ("n", "lower", "upper"),
+    [(8, 0.0, 1.0), (60, -0.05, 0.2), (200, 0.0, 0.02)],
+)
+def test_mean_variance_walk_matches_the_quadratic_program(rng, n, lower, upper):
+    cov, mu = _problem(rng, n, 3 * n)
+    lb, ub = np.full(n, lower), np.full(n, upper)
+    for gamma in (0.05, 0.5, 5.0):
+        sol = mean_variance_weights(cov, mu, lb, ub, 1 / (2 * gamma))
+        assert sol.status == "mean_variance", sol.status
+        w = cp.Variable(n)
+        utility = mu @ w - gamma * cp.quad_form(w, cov)
+        cp.Problem(cp.Maximize(utility), [cp.sum(w) == 1, w >= lb, w <= ub]).solve(
+            solver=cp.CLARABEL
+        )
+        value = lambda x: mu @ x - gamma * x @ cov @ x  # noqa: E731,B023
+        assert value(sol.weights) >= value(w.value) - 1e-9
+        np.testing.assert_allclose(sol.weights, w.value, atol=1e-5)
+
+
+def test_mean_variance_without_risk_aversion_is_the_maximum_return_portfolio():
+    cov = np.diag([1.0, 1.2, 0.8])
+    sol = mean_variance_weights(
+        cov, np.array([0.1, 0.4, 0.3]), np.zeros(3), np.full(3, 0.6), np.inf
+    )
+    np.testing.assert_allclose(sol.weights, [0.0, 0.6, 0.4])

@@ -65,9 +65,11 @@ def test_risk_parity_equalises_risk_and_matches_skfolio(sample):
 def test_mean_variance_matches_closed_form(sample):
     _, cov, mu = sample
     gamma = 50.0
-    w = optimize_weights(
+    weights = optimize_weights(
         cov, "mean_variance", expected_returns=mu, risk_aversion=gamma, bounds=(-10.0, 10.0)
-    ).to_numpy()
+    )
+    assert weights.attrs["optimization"]["solver"] == "critical_line"
+    w = weights.to_numpy()
     s_inv = np.linalg.inv(cov.to_numpy())
     one = np.ones(6)
     gmv = s_inv @ one / (one @ s_inv @ one)

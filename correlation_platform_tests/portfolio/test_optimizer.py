@@ -81,9 +81,9 @@ def test_problem_is_compiled_once_and_resolved(rng):
     ("objective", "kwargs"),
     [
         ("min_variance", {}),
-        ("mean_variance", {"risk_aversion": 3.0}),
-        # Turnover keeps target volatility and max Sharpe on their cvxpy programs (box and
-        # budget alone walk the critical line and never reach cvxpy).
+        # Turnover keeps mean variance, target volatility and max Sharpe on their cvxpy
+        # programs (budget and bounds alone walk the critical line and never reach cvxpy).
+        ("mean_variance", {"risk_aversion": 3.0, "max_turnover": 2.0}),
         ("target_volatility", {"target_volatility": 0.12, "max_turnover": 2.0}),
         ("max_sharpe", {"max_turnover": 2.0}),
         ("risk_parity", {}),  # with the Newton method declined (below)

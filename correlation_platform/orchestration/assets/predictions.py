@@ -131,7 +131,7 @@ def target_weights(
     market_data: MarketDataResource,
     settings: PlatformSettings,
 ):
-    """Optimised weights from D R D with the configured objective (Clarabel)."""
+    """Optimised weights from D R D with the configured objective (solver in metadata)."""
     cov = covariance_from(predicted_correlation, volatility_forecast["daily_volatility"])
     known, _ = _known(asset_returns, context.partition_key)
     mu = expected_returns(known, settings.expected_returns)
