@@ -13,8 +13,8 @@ holds one N x N block. The factor form ``sum_squares(L'w)`` it replaces adds N a
 variables and a dense N x N constraint block, which made every interior-point iteration
 two to three times dearer at 500 assets.
 
-``mean_variance``, ``target_volatility`` and ``max_sharpe`` under budget and per-asset
-bounds alone (the backtest's and the default pipeline's constraint set) walk Markowitz's
+``min_variance``, ``mean_variance``, ``target_volatility`` and ``max_sharpe`` under budget
+and per-asset bounds alone (the backtest's and the default pipeline's constraint set) walk Markowitz's
 critical line instead (:mod:`.critical_line`): exact, no interior-point iterations,
 several times faster than Clarabel at 500 assets (bench/README.md). With sector caps, a
 turnover limit or costs, or when the walk declines (ties, a singular covariance; its
@@ -23,6 +23,7 @@ volatility's risk is then a second-order-cone constraint on a factor (Cholesky, 
 square root if singular). ``risk_parity`` is solved by Spinu's damped Newton method
 (:mod:`.risk_parity`; exact, and several times faster than Clarabel's exponential cones
 at 500 assets), with the cvxpy program as its fallback (``info["newton"]`` says why).
+``method="cvxpy"`` skips both and always solves the Clarabel programs.
 
 Every problem is rescaled by s^2 = mean variance (S -> S/s^2, L -> L/s, mu -> mu/s^2,
 cost -> cost/s^2), which leaves the optimum unchanged and keeps daily-variance-sized
@@ -42,11 +43,14 @@ from correlation_platform.portfolio.critical_line import (
     CriticalLineSolution,
     max_sharpe_weights,
     mean_variance_weights,
+    min_variance_weights,
     target_volatility_weights,
 )
 from correlation_platform.portfolio.risk_parity import risk_budget_weights
 
 OBJECTIVES = ("min_variance", "mean_variance", "target_volatility", "max_sharpe", "risk_parity")
+#: "auto": exact special-purpose solvers where they apply; "cvxpy": always Clarabel.
+METHODS = ("auto", "cvxpy")
 SOLVER = cp.CLARABEL
 BACKUP_SOLVER = cp.SCS
 #: Solver name reported for target-volatility weights found by the critical line.
@@ -304,8 +308,11 @@ def optimize(
     groups: pd.Series | Mapping[str, Sequence[str]] | None = None,
     group_caps: Mapping[str, float] | None = None,
     risk_budgets: pd.Series | None = None,
+    method: str = "auto",
 ) -> OptimizationResult:
     """Solve for target weights; see :func:`optimize_weights` for the parameters."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; available: {METHODS}")
     assets = list(covariance.columns)
     n = len(assets)
     cov = covariance.to_numpy(dtype=float)
@@ -352,6 +359,7 @@ def optimize(
             transaction_cost=transaction_cost,
             groups=groups,
             group_caps=group_caps,
+            method=method,
         )
         vol = fb.ex_ante_volatility
         reason = why.format(vol=vol)
@@ -367,8 +375,10 @@ def optimize(
 
     scale2 = float(np.mean(np.diag(cov))) or 1.0
     walked = None
-    box_only = max_turnover is None and not n_groups
-    if objective == "target_volatility" and box_only and not costs:
+    box_only = method == "auto" and max_turnover is None and not n_groups
+    if objective == "min_variance" and box_only and not costs:
+        walked = min_variance_weights(psd_covariance(cov) / scale2, lb, ub)
+    elif objective == "target_volatility" and box_only and not costs:
         variance = float(target_volatility) ** 2 / (TRADING_DAYS * scale2)
         walked = target_volatility_weights(
             psd_covariance(cov) / scale2, mu / scale2, lb, ub, variance
@@ -388,7 +398,7 @@ def optimize(
     )
     budgets = budgets / budgets.sum()
     newton = None
-    if objective == "risk_parity":
+    if objective == "risk_parity" and method == "auto":
         newton = risk_budget_weights(psd_covariance(cov) / scale2, budgets)
     if newton is not None and newton.weights is not None:
         x, status, solver = newton.weights, "optimal", NEWTON
@@ -448,7 +458,9 @@ def _critical_line_result(
 ) -> OptimizationResult:
     x = walked.weights
     vol = float(np.sqrt(max(x @ cov @ x, 0.0) * TRADING_DAYS))
-    info = {"risk_constraint": walked.status, "turning_points": walked.turning_points}
+    info = {"turning_points": walked.turning_points}
+    if objective == "target_volatility":
+        info["risk_constraint"] = walked.status
     fallback, reason = None, ""
     if walked.status == "unreachable":
         fallback = "min_variance"
@@ -476,6 +488,7 @@ def optimize_weights(
     groups: pd.Series | Mapping[str, Sequence[str]] | None = None,
     group_caps: Mapping[str, float] | None = None,
     risk_budgets: pd.Series | None = None,
+    method: str = "auto",
 ) -> pd.Series:
     """Fully invested target weights (sum to 1) for ``objective`` (one of ``OBJECTIVES``).
 
@@ -484,8 +497,11 @@ def optimize_weights(
     assets) with ``group_caps`` (group -> max weight) caps sectors; ``max_turnover`` bounds
     sum |w - current|; ``transaction_cost`` is a linear penalty per unit of turnover (same
     units as daily returns). ``risk_parity`` takes ``risk_budgets`` (default equal) and is
-    long-only with no other constraint. The result's ``attrs["optimization"]`` records
-    status, solver, any fallback and its reason.
+    long-only with no other constraint. ``method="auto"`` uses the exact special-purpose
+    solvers where they apply (the critical line for min variance, mean variance, target
+    volatility and max Sharpe under budget and bounds; Newton for risk parity) and the
+    Clarabel programs otherwise; ``"cvxpy"`` always uses the Clarabel programs. The
+    result's ``attrs["optimization"]`` records status, solver, any fallback and its reason.
     """
     res = optimize(
         covariance,
@@ -500,6 +516,7 @@ def optimize_weights(
         groups,
         group_caps,
         risk_budgets,
+        method,
     )
     out = res.weights.copy()
     out.attrs["optimization"] = {

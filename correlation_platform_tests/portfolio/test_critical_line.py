@@ -1,4 +1,4 @@
-"""The critical-line target-volatility walk against Clarabel's second-order-cone program."""
+"""The critical-line walks (min/mean variance, target volatility, max Sharpe) against Clarabel."""
 
 import cvxpy as cp
 import numpy as np
@@ -9,8 +9,13 @@ from correlation_platform.portfolio import critical_line, optimize
 from correlation_platform.portfolio.critical_line import (
     max_sharpe_weights,
     mean_variance_weights,
+    min_variance_weights,
     target_volatility_weights,
 )
+
+#: Sizes and bounds: unconstrained-ish, capped, long-short, and 2% caps that fill the
+#: budget exactly (coinciding turning points).
+SHAPES = [(8, 0.0, 1.0), (40, 0.0, 0.08), (60, -0.05, 0.2), (200, 0.0, 0.02)]
 
 
 def _problem(rng, n: int, t: int) -> tuple[np.ndarray, np.ndarray]:
@@ -39,10 +44,7 @@ def _between(cov, mu, lb, ub, level: float) -> float:
     return low + level * (w.value @ cov @ w.value - low)
 
 
-@pytest.mark.parametrize(
-    ("n", "lower", "upper"),
-    [(8, 0.0, 1.0), (40, 0.0, 0.08), (60, -0.05, 0.2), (150, 0.0, 0.02)],
-)
+@pytest.mark.parametrize(("n", "lower", "upper"), SHAPES)
 def test_walk_matches_the_cone_program(rng, n, lower, upper):
     cov, mu = _problem(rng, n, 3 * n)
     lb, ub = np.full(n, lower), np.full(n, upper)
@@ -152,10 +154,7 @@ def _tangency(cov, mu, lb, ub) -> np.ndarray:
     return y.value / kappa.value
 
 
-@pytest.mark.parametrize(
-    ("n", "lower", "upper"),
-    [(8, 0.0, 1.0), (40, 0.0, 0.08), (60, -0.05, 0.2), (200, 0.0, 0.02)],
-)
+@pytest.mark.parametrize(("n", "lower", "upper"), SHAPES)
 def test_max_sharpe_walk_matches_the_convex_reformulation(rng, n, lower, upper):
     cov, mu = _problem(rng, n, 3 * n)
     lb, ub = np.full(n, lower), np.full(n, upper)
@@ -196,10 +195,7 @@ def test_random_problems_with_degenerate_caps_match_clarabel():
         assert mu @ walked.weights >= mu @ cone - 1e-6 * abs(mu @ cone), trial
 
 
-@pytest.mark.parametrize(
-    ("n", "lower", "upper"),
-    [(8, 0.0, 1.0), (60, -0.05, 0.2), (200, 0.0, 0.02)],
-)
+@pytest.mark.parametrize(("n", "lower", "upper"), SHAPES)
 def test_mean_variance_walk_matches_the_quadratic_program(rng, n, lower, upper):
     cov, mu = _problem(rng, n, 3 * n)
     lb, ub = np.full(n, lower), np.full(n, upper)
@@ -222,3 +218,26 @@ def test_mean_variance_without_risk_aversion_is_the_maximum_return_portfolio():
         cov, np.array([0.1, 0.4, 0.3]), np.zeros(3), np.full(3, 0.6), np.inf
     )
     np.testing.assert_allclose(sol.weights, [0.0, 0.6, 0.4])
+
+
+@pytest.mark.parametrize(("n", "lower", "upper"), SHAPES)
+def test_min_variance_walk_matches_the_quadratic_program(rng, n, lower, upper):
+    cov, _ = _problem(rng, n, 3 * n)
+    lb, ub = np.full(n, lower), np.full(n, upper)
+    sol = min_variance_weights(cov, lb, ub)
+    assert sol.weights is not None, sol.status
+    w = cp.Variable(n)
+    box = [cp.sum(w) == 1, w >= lb, w <= ub]
+    cp.Problem(cp.Minimize(cp.quad_form(w, cov)), box).solve(solver=cp.CLARABEL)
+    assert sol.weights @ cov @ sol.weights <= w.value @ cov @ w.value + 1e-10
+    np.testing.assert_allclose(sol.weights, w.value, atol=1e-5)
+
+
+def test_min_variance_with_equal_volatilities_breaks_the_tie():
+    # Equal variances tie every asset at the walk's start; the tilt by position must not
+    # change the answer (here: inverse-variance weights capped at 40%).
+    cov = np.diag([1.0, 1.0, 1.0, 4.0])
+    sol = min_variance_weights(cov, np.zeros(4), np.full(4, 0.4))
+    inverse = np.array([1.0, 1.0, 1.0, 0.25]) / 3.25
+    assert inverse.max() < 0.4
+    np.testing.assert_allclose(sol.weights, inverse, atol=1e-12)

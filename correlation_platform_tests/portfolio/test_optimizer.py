@@ -68,10 +68,10 @@ def test_min_variance_matches_closed_form_and_skfolio(rng):
 
 def test_problem_is_compiled_once_and_resolved(rng):
     cov = pd.DataFrame(np.diag([1.0, 2.0, 3.0]) * 1e-4, index=list("xyz"), columns=list("xyz"))
-    optimize_weights(cov)
+    optimize_weights(cov, method="cvxpy")
     before = len(_CACHE)
     compiled = _CACHE[(3, "min_variance", False, 0, False)]
-    w = optimize_weights(cov * 2)
+    w = optimize_weights(cov * 2, method="cvxpy")
     assert len(_CACHE) == before and _CACHE[(3, "min_variance", False, 0, False)] is compiled
     # Inverse-variance weights for a diagonal covariance.
     np.testing.assert_allclose(w.to_numpy(), np.array([1, 1 / 2, 1 / 3]) / (11 / 6), atol=1e-5)
@@ -81,12 +81,10 @@ def test_problem_is_compiled_once_and_resolved(rng):
     ("objective", "kwargs"),
     [
         ("min_variance", {}),
-        # Turnover keeps mean variance, target volatility and max Sharpe on their cvxpy
-        # programs (budget and bounds alone walk the critical line and never reach cvxpy).
-        ("mean_variance", {"risk_aversion": 3.0, "max_turnover": 2.0}),
-        ("target_volatility", {"target_volatility": 0.12, "max_turnover": 2.0}),
-        ("max_sharpe", {"max_turnover": 2.0}),
-        ("risk_parity", {}),  # with the Newton method declined (below)
+        ("mean_variance", {"risk_aversion": 3.0}),
+        ("target_volatility", {"target_volatility": 0.12}),
+        ("max_sharpe", {}),
+        ("risk_parity", {}),
     ],
 )
 def test_resolves_reuse_the_canonicalised_problem(objective, kwargs, rng, monkeypatch):
@@ -99,18 +97,13 @@ def test_resolves_reuse_the_canonicalised_problem(objective, kwargs, rng, monkey
     monkeypatch.setattr(
         SolvingChain, "apply", lambda self, *a, **k: calls.append(1) or original(self, *a, **k)
     )
-    from correlation_platform.portfolio import optimizer
-    from correlation_platform.portfolio.risk_parity import NewtonSolution
-
-    declined = NewtonSolution(None, "failed: declined for this test", 0)
-    monkeypatch.setattr(optimizer, "risk_budget_weights", lambda *a: declined)
     assets = [f"a{i}" for i in range(7)]
     mu = pd.Series(np.linspace(0.0002, 0.0008, 7), index=assets)
     _CACHE.clear()
     for _ in range(3):
         z = rng.standard_normal((300, 7)) * 0.01
         cov = pd.DataFrame(np.cov(z, rowvar=False), index=assets, columns=assets)
-        res = optimize(cov, objective, expected_returns=mu, **kwargs)
+        res = optimize(cov, objective, expected_returns=mu, method="cvxpy", **kwargs)
         assert res.fallback is None and res.status == "optimal"
     assert len(calls) == 1
 
@@ -215,7 +208,7 @@ def _record_solvers(monkeypatch, fail: str | None = None) -> list[str]:
 def test_solver_error_falls_back_to_scs(monkeypatch):
     used = _record_solvers(monkeypatch, fail="CLARABEL")
     cov = pd.DataFrame(np.diag([1.0, 2.0, 3.0]) * 1e-4, index=list("xyz"), columns=list("xyz"))
-    res = optimize(cov)
+    res = optimize(cov, method="cvxpy")
     assert used == ["CLARABEL", "SCS"]
     assert res.solver == "SCS" and res.fallback is None
     np.testing.assert_allclose(res.weights.to_numpy(), np.array([6, 3, 2]) / 11, atol=1e-3)
@@ -223,15 +216,14 @@ def test_solver_error_falls_back_to_scs(monkeypatch):
 
 def test_certified_infeasibility_skips_the_backup_solver(monkeypatch):
     # Clarabel's infeasibility certificate is an answer: the rescue runs at once, without
-    # a second (slow, equally infeasible) attempt with SCS. (A turnover limit keeps target
-    # volatility on the cvxpy program.)
+    # a second (slow, equally infeasible) attempt with SCS.
     used = _record_solvers(monkeypatch)
     res = optimize(
         _two_asset(0.2),
         "target_volatility",
         expected_returns=pd.Series({"equity": 0.07, "bond": 0.03}),
         target_volatility=0.02,
-        max_turnover=2.0,
+        method="cvxpy",
     )
     assert res.fallback == "min_variance" and "infeasible" in res.reason
     assert used == ["CLARABEL", "CLARABEL"]  # the target-vol attempt, then the rescue
@@ -251,3 +243,34 @@ def test_infeasible_constraints_fall_back_by_name_with_the_solvers_reason(monkey
     held = optimize(cov, current_weights=w0, groups=sectors, group_caps={"tech": 0.5})
     assert held.fallback == "hold_current_weights"
     np.testing.assert_allclose(held.weights.to_numpy(), w0.to_numpy())
+
+
+@pytest.mark.parametrize(
+    ("objective", "kwargs", "solver"),
+    [
+        ("min_variance", {}, "critical_line"),
+        ("mean_variance", {"risk_aversion": 4.0}, "critical_line"),
+        ("target_volatility", {"target_volatility": 0.293}, "critical_line"),
+        ("max_sharpe", {}, "critical_line"),
+        ("risk_parity", {}, "newton"),
+    ],
+)
+def test_exact_solvers_agree_with_the_clarabel_programs(objective, kwargs, solver, rng):
+    assets = [f"a{i}" for i in range(30)]
+    z = rng.standard_normal((400, 30)) @ (np.eye(30) + 0.3) * 0.01
+    cov = pd.DataFrame(np.cov(z, rowvar=False), index=assets, columns=assets)
+    mu = pd.Series(rng.uniform(0, 8e-4, 30), index=assets)
+    common = {"expected_returns": mu, "bounds": (0.0, 0.15), **kwargs}
+    auto = optimize(cov, objective, **common)
+    cone = optimize(cov, objective, method="cvxpy", **common)
+    assert auto.solver == solver and cone.solver == "CLARABEL"
+    assert auto.fallback is None and cone.fallback is None
+    np.testing.assert_allclose(auto.weights, cone.weights, atol=1e-4)
+    if objective == "target_volatility":
+        assert auto.info["risk_constraint"] == "binding"
+
+
+def test_unknown_method_is_a_clear_error():
+    cov = pd.DataFrame(np.eye(2) * 1e-4, index=list("ab"), columns=list("ab"))
+    with pytest.raises(ValueError, match="method"):
+        optimize(cov, method="gurobi")
