@@ -146,6 +146,8 @@ def _crossing(seg: _Segment, target: float) -> float:
 
 def _kkt_failure(cov, mu, walk: _Walk, w, t: float, target: float | None, tol: float) -> str:
     """Why ``w`` is not the optimum at ``t`` (empty when the KKT conditions hold)."""
+    if not np.all(np.isfinite(w)):
+        return "weights are not finite"
     if abs(w.sum() - 1.0) > tol or np.any(w < walk.lb - tol) or np.any(w > walk.ub + tol):
         return "polished weights leave the budget or bounds"
     grad = cov @ w - t * mu
@@ -295,6 +297,8 @@ def max_sharpe_weights(
                 best, best_at = ratio, (seg, walk.snapshot())
             elif t == seg.high and seg.low < seg.high and ratio < best * (1 - 1e-12):
                 break  # past the peak: the ratio only falls from here
+        if best_at is None:
+            raise _Declined("no point of the line has a finite Sharpe ratio")
         seg, snapshot = best_at
         walk.restore(snapshot)
         choose = lambda s: _best_ratio(s, mu)  # noqa: E731

@@ -319,6 +319,8 @@ def optimize(
     if cov.shape != (n, n) or not np.all(np.isfinite(cov)):
         raise ValueError("covariance must be a finite square frame with matching labels")
     lb, ub = _bound_vector(bounds[0], assets, "lower"), _bound_vector(bounds[1], assets, "upper")
+    if not (np.all(np.isfinite(lb)) and np.all(np.isfinite(ub))):
+        raise ValueError(f"bounds must be finite (wide ones such as (-10, 10) work); got {bounds}")
     if lb.sum() > 1 + 1e-12 or ub.sum() < 1 - 1e-12 or np.any(lb > ub):
         raise ValueError(f"bounds {bounds} cannot hold a fully invested portfolio of {n} assets")
     mu = (

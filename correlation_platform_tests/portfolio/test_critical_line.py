@@ -241,3 +241,16 @@ def test_min_variance_with_equal_volatilities_breaks_the_tie():
     inverse = np.array([1.0, 1.0, 1.0, 0.25]) / 3.25
     assert inverse.max() < 0.4
     np.testing.assert_allclose(sol.weights, inverse, atol=1e-12)
+
+
+def test_infinite_bounds_are_declined_not_returned_as_garbage():
+    lb, ub = np.full(3, -np.inf), np.full(3, np.inf)
+    mu = np.array([1.0, 2.0, 3.0])
+    with np.errstate(all="ignore"):
+        solutions = [
+            min_variance_weights(np.eye(3), lb, ub),
+            max_sharpe_weights(np.eye(3), mu, lb, ub),
+            target_volatility_weights(np.eye(3), mu, lb, ub, 0.5),
+        ]
+    for sol in solutions:
+        assert sol.weights is None and sol.status.startswith("failed"), sol.status

@@ -174,6 +174,8 @@ def test_infeasible_bounds_are_a_clear_error():
         optimize_weights(cov, bounds=(0.0, 0.2))
     with pytest.raises(ValueError, match="unknown objective"):
         optimize_weights(cov, objective="astrology")
+    with pytest.raises(ValueError, match="bounds must be finite"):
+        optimize_weights(cov, bounds=(-np.inf, np.inf))
 
 
 def test_transaction_cost_penalty_reduces_trading():
