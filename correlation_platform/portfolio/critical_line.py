@@ -50,38 +50,65 @@ class CriticalLineSolution:
     t: float = float("nan")
 
 
-class _Walk:
-    """The free set, its inverse covariance block and the bound assets' values."""
+#: Sector caps: a 0/1 membership matrix (groups x assets) and each group's maximum weight.
+Groups = tuple[np.ndarray, np.ndarray]
 
-    def __init__(self, cov, lb, ub, w: np.ndarray, free: int, upper: np.ndarray):
+
+class _Walk:
+    """The free set and its inverse covariance block, the bound assets' values and the
+    caps that hold with equality (``active``)."""
+
+    def __init__(self, cov, lb, ub, caps: Groups, w, free: list[int], upper, active: list[int]):
         self.cov, self.lb, self.ub, self.w, self.upper = cov, lb, ub, w, upper
-        self.free = [free]
+        self.groups, self.caps = caps
+        self.free, self.active = list(free), list(active)
         self.is_free = np.zeros(len(w), dtype=bool)
-        self.is_free[free] = True
-        self.inv = np.array([[1.0 / cov[free, free]]])
+        self.is_free[self.free] = True
         self.steps = 0
+        if not self.refresh():
+            raise _Declined("singular covariance block")
 
     def snapshot(self) -> tuple:
-        return list(self.free), self.is_free.copy(), self.w.copy(), self.upper.copy()
+        return (
+            list(self.free),
+            self.is_free.copy(),
+            self.w.copy(),
+            self.upper.copy(),
+            list(self.active),
+        )
 
     def restore(self, snapshot: tuple) -> None:
         """Back to a snapshot's free set; call ``refresh`` before using the inverse."""
-        free, is_free, w, upper = snapshot
+        free, is_free, w, upper, active = snapshot
         self.free, self.is_free, self.w, self.upper = list(free), is_free, w, upper
+        self.active = list(active)
 
-    def segment(self, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
-        """w(t) = p + t q and budget multiplier gamma0 + t gamma1 on the current segment."""
+    def rows(self) -> np.ndarray:
+        """The equality rows: the budget, then each active cap."""
+        return np.vstack([np.ones(len(self.w)), self.groups[self.active]])
+
+    def segment(self, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """w(t) = p + t q and the equality multipliers nu0 + t nu1 on this segment.
+
+        Free assets satisfy S_FF w_F = t mu_F + E_F' nu - S_FB w_B with E w = e (budget
+        and active caps), so nu solves the small system (E_F C E_F') nu = ..., C = S_FF^-1.
+        """
         f = np.asarray(self.free)
         bound_w = np.where(self.is_free, 0.0, self.w)
-        rhs = np.column_stack([mu[f], np.ones(len(f)), (self.cov @ bound_w)[f]])
-        c_mu, c_one, c_bound = (self.inv @ rhs).T
-        total = c_one.sum()
-        gamma0 = (1.0 - bound_w.sum() + c_bound.sum()) / total
-        gamma1 = -c_mu.sum() / total
+        rows = self.rows()
+        e = rows[:, f]
+        rhs = np.concatenate([[1.0], self.caps[self.active]]) - rows @ bound_w
+        c = self.inv @ np.column_stack([e.T, mu[f], (self.cov @ bound_w)[f]])
+        c_e, c_mu, c_bound = c[:, :-2], c[:, -2], c[:, -1]
+        schur = e @ c_e
+        if np.linalg.cond(schur) > 1e12:
+            raise _Declined("an active cap has no free asset")
+        nu0 = np.linalg.solve(schur, rhs + e @ c_bound)
+        nu1 = -np.linalg.solve(schur, e @ c_mu)
         p, q = bound_w.copy(), np.zeros_like(bound_w)
-        p[f] += gamma0 * c_one - c_bound
-        q[f] = c_mu + gamma1 * c_one
-        return p, q, gamma0, gamma1
+        p[f] += c_e @ nu0 - c_bound
+        q[f] = c_mu + c_e @ nu1
+        return p, q, nu0, nu1
 
     def bind(self, i: int, value: float, upper: bool) -> None:
         k = self.free.index(i)
@@ -117,21 +144,40 @@ class _Walk:
         return True
 
 
-def _max_return_start(
-    mu: np.ndarray, lb: np.ndarray, ub: np.ndarray
-) -> tuple[np.ndarray, int, np.ndarray]:
-    """The t = inf end of the line: fill assets to their caps in order of expected return;
-    the asset that receives the last of the budget is the free one."""
-    order = np.argsort(-mu, kind="stable")
-    room = 1.0 - lb.sum()
-    filled = np.cumsum((ub - lb)[order])
-    last = min(int(np.searchsorted(filled, room - 1e-15)), len(mu) - 1)
+def _max_return_start(mu, lb, ub, caps: Groups) -> tuple[np.ndarray, list, np.ndarray, list]:
+    """The t = inf end of the line: fill assets to their bounds in order of expected
+    return (greedy is optimal for a budget over disjoint caps). The asset that receives
+    the last of the budget is free; so is each asset stopped by its group's cap, whose
+    cap then holds with equality."""
+    groups, limits = caps
+    member = np.full(len(mu), -1)
+    for k, row in enumerate(groups):
+        member[row > 0] = k
     w = lb.copy()
-    w[order[:last]] = ub[order[:last]]
-    w[order[last]] += room - (filled[last - 1] if last else 0.0)
+    room, group_room = 1.0 - lb.sum(), limits - groups @ lb
+    if np.any(group_room < -1e-12):
+        raise _Declined("lower bounds exceed a sector cap")
     upper = np.zeros(len(mu), dtype=bool)
-    upper[order[:last]] = True
-    return w, int(order[last]), upper
+    free, active = [], []
+    for i in np.argsort(-mu, kind="stable"):
+        k = member[i]
+        limit, by_cap = ub[i] - lb[i], False
+        if k >= 0 and group_room[k] < limit:
+            limit, by_cap = max(group_room[k], 0.0), True
+        if room <= limit + 1e-15:
+            w[i] += room
+            free.append(int(i))
+            return w, free, upper, active
+        w[i] += limit
+        room -= limit
+        if k >= 0:
+            group_room[k] -= limit
+        if not by_cap:
+            upper[i] = True
+        elif limit > 0:
+            free.append(int(i))
+            active.append(int(k))
+    raise _Declined("the sector caps leave part of the budget uninvested")
 
 
 def _crossing(seg: _Segment, target: float) -> float:
@@ -144,22 +190,24 @@ def _crossing(seg: _Segment, target: float) -> float:
     return float(np.clip(t, seg.low, seg.high))
 
 
-def _kkt_failure(cov, mu, walk: _Walk, w, t: float, target: float | None, tol: float) -> str:
+def _kkt_failure(cov, mu, walk: _Walk, w, nu, t: float, target: float | None, tol) -> str:
     """Why ``w`` is not the optimum at ``t`` (empty when the KKT conditions hold)."""
     if not np.all(np.isfinite(w)):
         return "weights are not finite"
     if abs(w.sum() - 1.0) > tol or np.any(w < walk.lb - tol) or np.any(w > walk.ub + tol):
         return "polished weights leave the budget or bounds"
+    if np.any(walk.groups @ w > walk.caps + tol):
+        return "polished weights break a sector cap"
     grad = cov @ w - t * mu
-    gamma = float(np.mean(grad[walk.is_free]))
-    g = grad - gamma
-    scale = max(1.0, float(np.max(np.abs(grad))))
+    g = grad - walk.rows().T @ nu
+    limit = 1e-7 * max(1.0, float(np.max(np.abs(grad))))
     at_lower = ~walk.is_free & ~walk.upper
     at_upper = ~walk.is_free & walk.upper
     if (
-        np.any(np.abs(g[walk.is_free]) > 1e-7 * scale)
-        or np.any(g[at_lower] < -1e-7 * scale)
-        or np.any(g[at_upper] > 1e-7 * scale)
+        np.any(np.abs(g[walk.is_free]) > limit)
+        or np.any(g[at_lower] < -limit)
+        or np.any(g[at_upper] > limit)
+        or np.any(-nu[1:] < -limit)  # each active cap's multiplier must be >= 0
     ):
         return "KKT multipliers have the wrong sign"
     if target is not None and abs(w @ cov @ w - target) > 1e-8 * target:
@@ -186,11 +234,15 @@ class _Segment:
         return float(self.p @ self.sp + 2 * t * (self.p @ self.sq) + t * t * (self.q @ self.sq))
 
 
-def _start(cov, mu, lb, ub) -> _Walk:
-    w, first, upper = _max_return_start(mu, lb, ub)
-    if np.any(np.delete(mu, first) == mu[first]):
+def _start(cov, mu, lb, ub, caps: Groups | None) -> _Walk:
+    n = len(mu)
+    caps = caps if caps is not None else (np.zeros((0, n)), np.zeros(0))
+    if np.any(caps[0].sum(axis=0) > 1) or np.any((caps[0] != 0) & (caps[0] != 1)):
+        raise _Declined("sector caps must be 0/1 rows over disjoint groups")
+    w, free, upper, active = _max_return_start(mu, lb, ub, caps)
+    if any(np.sum(mu == mu[i]) > 1 for i in free):
         raise _Declined("tied expected returns at the margin")
-    return _Walk(cov, lb, ub, w, first, upper)
+    return _Walk(cov, lb, ub, caps, w, free, upper, active)
 
 
 def _segments(walk: _Walk, mu: np.ndarray):
@@ -198,24 +250,27 @@ def _segments(walk: _Walk, mu: np.ndarray):
     (``walk.steps`` counts the turning points crossed)."""
     n, t_now, last = len(mu), np.inf, -1
     while walk.steps <= 4 * n:
-        p, q, gamma0, gamma1 = walk.segment(mu)
+        p, q, nu0, nu1 = walk.segment(mu)
         sp, sq = (walk.cov @ np.column_stack([p, q])).T
-        t_next, event = _next_turning_point(walk, p, q, sp, sq, mu, gamma0, gamma1, t_now, last)
+        t_next, event = _next_turning_point(walk, p, q, sp, sq, mu, nu0, nu1, t_now, last)
         yield _Segment(p, q, sp, sq, t_next, t_now)
         if event is None:
             return
-        i, to_bound = event
-        if to_bound is None:
-            if not walk.release(i):
-                raise _Declined("singular covariance block")
-        else:
-            walk.bind(i, walk.ub[i] if to_bound else walk.lb[i], to_bound)
+        kind, i = event
+        if kind == "release" and not walk.release(i):
+            raise _Declined("singular covariance block")
+        if kind in ("lower", "upper"):
+            walk.bind(i, walk.ub[i] if kind == "upper" else walk.lb[i], kind == "upper")
             if not walk.free:
                 raise _Declined("no free asset left")
+        if kind == "cap":
+            walk.active.append(i)
+        if kind == "uncap":
+            walk.active.remove(i)
         walk.steps += 1
         if walk.steps % REFRESH_EVERY == 0 and not walk.refresh():
             raise _Declined("singular covariance block")
-        t_now, last = t_next, i
+        t_now, last = t_next, (i if kind in ("release", "lower", "upper") else len(mu) + i)
     raise _Declined(f"more than {4 * n} turning points")
 
 
@@ -225,13 +280,14 @@ def target_volatility_weights(
     lb: np.ndarray,
     ub: np.ndarray,
     target_variance: float,
+    caps: Groups | None = None,
     tol: float = 1e-9,
 ) -> CriticalLineSolution:
     """Maximum expected return with variance at most ``target_variance``, fully invested,
     within ``[lb, ub]``; ``cov`` must be positive definite for the walk to succeed."""
     walk = None
     try:
-        walk = _start(cov, mu, lb, ub)
+        walk = _start(cov, mu, lb, ub, caps)
         if walk.w @ cov @ walk.w <= target_variance:
             return CriticalLineSolution(walk.w, "slack")
         for seg in _segments(walk, mu):
@@ -245,13 +301,19 @@ def target_volatility_weights(
 
 
 def mean_variance_weights(
-    cov: np.ndarray, mu: np.ndarray, lb: np.ndarray, ub: np.ndarray, t: float, tol: float = 1e-9
+    cov: np.ndarray,
+    mu: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    t: float,
+    caps: Groups | None = None,
+    tol: float = 1e-9,
 ) -> CriticalLineSolution:
     """``argmin 0.5 w'Sw - t mu'w`` fully invested within ``[lb, ub]`` (risk aversion
     ``gamma`` in ``mu'w - gamma w'Sw`` is ``t = 1 / (2 gamma)``): the line at ``t``."""
     walk = None
     try:
-        walk = _start(cov, mu, lb, ub)
+        walk = _start(cov, mu, lb, ub, caps)
         if np.isinf(t):  # no risk aversion: the maximum-return end of the line
             return CriticalLineSolution(walk.w.copy(), "mean_variance", 0, t)
         for seg in _segments(walk, mu):
@@ -263,7 +325,11 @@ def mean_variance_weights(
 
 
 def min_variance_weights(
-    cov: np.ndarray, lb: np.ndarray, ub: np.ndarray, tol: float = 1e-9
+    cov: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    caps: Groups | None = None,
+    tol: float = 1e-9,
 ) -> CriticalLineSolution:
     """The line's ``t = 0`` end, which does not depend on the returns the line is drawn
     for: inverse volatilities rank the least risky assets first, which keeps the walk
@@ -272,11 +338,16 @@ def min_variance_weights(
     n = len(cov)
     ranking = 1.0 / np.sqrt(np.clip(np.diag(cov), 1e-300, None))
     ranking *= 1.0 + 1e-3 * np.arange(n, 0, -1) / n
-    return mean_variance_weights(cov, ranking, lb, ub, 0.0, tol)
+    return mean_variance_weights(cov, ranking, lb, ub, 0.0, caps, tol)
 
 
 def max_sharpe_weights(
-    cov: np.ndarray, mu: np.ndarray, lb: np.ndarray, ub: np.ndarray, tol: float = 1e-9
+    cov: np.ndarray,
+    mu: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    caps: Groups | None = None,
+    tol: float = 1e-9,
 ) -> CriticalLineSolution:
     """The fully invested portfolio within ``[lb, ub]`` with the highest ``mu'w / sd(w)``.
 
@@ -286,7 +357,7 @@ def max_sharpe_weights(
     ratio's stationary point solves a linear equation in t."""
     walk = None
     try:
-        walk = _start(cov, mu, lb, ub)
+        walk = _start(cov, mu, lb, ub, caps)
         if mu @ walk.w <= 0:
             raise _Declined("no fully invested portfolio has a positive expected return")
         best, best_at = -np.inf, None
@@ -318,7 +389,9 @@ def _best_ratio(seg: _Segment, mu: np.ndarray) -> float:
     + c2 t^2."""
     a, b = float(mu @ seg.p), float(mu @ seg.q)
     c0, c1, c2 = float(seg.p @ seg.sp), float(seg.p @ seg.sq), float(seg.q @ seg.sq)
-    candidates = [seg.low] + ([seg.high] if np.isfinite(seg.high) else [])
+    if not np.isfinite(seg.high):
+        return seg.low  # w is constant on the first segment (q = 0 up to rounding)
+    candidates = [seg.low, seg.high]
     slope = b * c1 - a * c2
     if slope != 0:
         root = (a * c1 - b * c0) / slope
@@ -327,28 +400,43 @@ def _best_ratio(seg: _Segment, mu: np.ndarray) -> float:
     return max(candidates, key=lambda t: _ratio(seg, mu, t))
 
 
-def _next_turning_point(walk, p, q, sp, sq, mu, gamma0, gamma1, t_now, last):
-    """The largest t < t_now where a free asset reaches a bound or a bound asset's
-    multiplier reaches zero; ``(t, (asset, upper?))`` with ``upper?`` None for a release."""
-    free = walk.is_free
-    times = np.full(len(mu), -np.inf)
-    kind = np.zeros(len(mu), dtype=np.int8)  # 1: hits upper, -1: hits lower, 0: release
-    lb_hit = free & (q > 1e-14)
-    ub_hit = free & (q < -1e-14)
-    lb_w, ub_w = walk.lb, walk.ub
-    times[lb_hit] = (lb_w[lb_hit] - p[lb_hit]) / q[lb_hit]
-    times[ub_hit] = (ub_w[ub_hit] - p[ub_hit]) / q[ub_hit]
-    kind[lb_hit], kind[ub_hit] = -1, 1
-    g0, g1 = sp - gamma0, sq - mu - gamma1
-    release = ~free & ((~walk.upper & (g1 > 1e-14)) | (walk.upper & (g1 < -1e-14)))
-    times[release] = -g0[release] / g1[release]
+def _next_turning_point(walk, p, q, sp, sq, mu, nu0, nu1, t_now, last):
+    """The largest t < t_now where a free asset reaches a bound, a bound asset's
+    multiplier reaches zero, a slack cap fills or a holding cap's multiplier reaches zero;
+    ``(t, (kind, index))`` with kind in lower/upper/release (asset) or cap/uncap (group),
+    or ``(0, None)`` when the line reaches t = 0 first."""
+    n, free, upper = len(mu), walk.is_free, walk.upper
+    groups, caps, active = walk.groups, walk.caps, walk.active
+    times = np.full(n + len(caps), -np.inf)
+    kinds = np.full(n + len(caps), "", dtype=object)
+    to_lower, to_upper = free & (q > 1e-14), free & (q < -1e-14)
+    times[:n][to_lower] = (walk.lb[to_lower] - p[to_lower]) / q[to_lower]
+    times[:n][to_upper] = (walk.ub[to_upper] - p[to_upper]) / q[to_upper]
+    kinds[:n][to_lower], kinds[:n][to_upper] = "lower", "upper"
+    rows = walk.rows()
+    g0, g1 = sp - rows.T @ nu0, sq - mu - rows.T @ nu1
+    release = ~free & ((~upper & (g1 > 1e-14)) | (upper & (g1 < -1e-14)))
+    times[:n][release] = -g0[release] / g1[release]
+    kinds[:n][release] = "release"
+    if len(caps):
+        holding = np.zeros(len(caps), dtype=bool)
+        holding[active] = True
+        level, slope = groups @ p, groups @ q
+        fills = ~holding & (slope < -1e-14)
+        times[n:][fills] = (caps[fills] - level[fills]) / slope[fills]
+        kinds[n:][fills] = "cap"
+        eta0, eta1 = np.zeros(len(caps)), np.zeros(len(caps))
+        eta0[active], eta1[active] = -nu0[1:], -nu1[1:]
+        lets_go = holding & (eta1 > 1e-14)
+        times[n:][lets_go] = -eta0[lets_go] / eta1[lets_go]
+        kinds[n:][lets_go] = "uncap"
     if last >= 0 and times[last] >= t_now * (1 - 1e-9):
-        times[last] = -np.inf  # the asset that just turned, turning straight back: a cycle
+        times[last] = -np.inf  # what just turned, turning straight back: a cycle
     times = np.minimum(times, t_now)
-    i = int(np.argmax(times))
-    if not times[i] > 0:
+    j = int(np.argmax(times))
+    if not times[j] > 0:
         return 0.0, None
-    return float(times[i]), (i, None if kind[i] == 0 else bool(kind[i] == 1))
+    return float(times[j]), (kinds[j], j if j < n else j - n)
 
 
 def _polished(cov, mu, walk, seg, choose_t, status, target, tol) -> CriticalLineSolution:
@@ -356,12 +444,12 @@ def _polished(cov, mu, walk, seg, choose_t, status, target, tol) -> CriticalLine
     that exact segment and check the KKT conditions there."""
     if not walk.refresh():
         raise _Declined("singular covariance block")
-    p, q, _, _ = walk.segment(mu)
+    p, q, nu0, nu1 = walk.segment(mu)
     sp, sq = (cov @ np.column_stack([p, q])).T
     exact = _Segment(p, q, sp, sq, seg.low, seg.high)
     t = choose_t(exact)
     w = p + t * q
-    why = _kkt_failure(cov, mu, walk, w, t, target, tol)
+    why = _kkt_failure(cov, mu, walk, w, nu0 + t * nu1, t, target, tol)
     if why:
         raise _Declined(why)
     return CriticalLineSolution(np.clip(w, walk.lb, walk.ub), status, walk.steps, t)

@@ -377,19 +377,23 @@ def optimize(
 
     scale2 = float(np.mean(np.diag(cov))) or 1.0
     walked = None
-    box_only = method == "auto" and max_turnover is None and not n_groups
-    if objective == "min_variance" and box_only and not costs:
-        walked = min_variance_weights(psd_covariance(cov) / scale2, lb, ub)
-    elif objective == "target_volatility" and box_only and not costs:
-        variance = float(target_volatility) ** 2 / (TRADING_DAYS * scale2)
-        walked = target_volatility_weights(
-            psd_covariance(cov) / scale2, mu / scale2, lb, ub, variance
+    # The line takes a budget, bounds and disjoint sector caps; a turnover limit or costs
+    # (max_sharpe has no cost term) need the cvxpy programs.
+    if (
+        method == "auto"
+        and max_turnover is None
+        and objective in _ON_THE_LINE
+        and not (costs and objective != "max_sharpe")
+    ):
+        walked = _walk_the_line(
+            objective,
+            psd_covariance(cov) / scale2,
+            mu / scale2,
+            (lb, ub),
+            (gmat, caps) if n_groups else None,
+            risk_aversion=float(risk_aversion),
+            variance=float(target_volatility) ** 2 / (TRADING_DAYS * scale2),
         )
-    elif objective == "mean_variance" and box_only and not costs:
-        t = 1.0 / (2.0 * float(risk_aversion)) if risk_aversion > 0 else np.inf
-        walked = mean_variance_weights(psd_covariance(cov) / scale2, mu / scale2, lb, ub, t)
-    elif objective == "max_sharpe" and box_only:  # max_sharpe has no cost term
-        walked = max_sharpe_weights(psd_covariance(cov) / scale2, mu / scale2, lb, ub)
     if walked is not None and walked.weights is not None:
         return _critical_line_result(walked, assets, cov, objective, target_volatility)
 
@@ -449,6 +453,29 @@ def optimize(
             reason = "risk parity ignores bounds; the equal-risk portfolio breaks them"
     weights = pd.Series(x, index=assets, name="weight")
     return OptimizationResult(weights, status, solver, objective, fallback, reason, vol, info)
+
+
+_ON_THE_LINE = ("min_variance", "mean_variance", "target_volatility", "max_sharpe")
+
+
+def _walk_the_line(
+    objective: str,
+    scaled_cov: np.ndarray,
+    scaled_mu: np.ndarray,
+    bounds: tuple[np.ndarray, np.ndarray],
+    sectors: tuple[np.ndarray, np.ndarray] | None,
+    risk_aversion: float,
+    variance: float,
+) -> CriticalLineSolution:
+    lb, ub = bounds
+    if objective == "min_variance":
+        return min_variance_weights(scaled_cov, lb, ub, sectors)
+    if objective == "mean_variance":
+        t = 1.0 / (2.0 * risk_aversion) if risk_aversion > 0 else np.inf
+        return mean_variance_weights(scaled_cov, scaled_mu, lb, ub, t, sectors)
+    if objective == "target_volatility":
+        return target_volatility_weights(scaled_cov, scaled_mu, lb, ub, variance, sectors)
+    return max_sharpe_weights(scaled_cov, scaled_mu, lb, ub, sectors)
 
 
 def _critical_line_result(

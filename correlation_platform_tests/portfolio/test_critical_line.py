@@ -25,10 +25,13 @@ def _problem(rng, n: int, t: int) -> tuple[np.ndarray, np.ndarray]:
     return cov / np.mean(np.diag(cov)), rng.normal(0.5, 0.5, n)
 
 
-def _soc(cov, mu, lb, ub, variance) -> tuple[str, np.ndarray | None]:
+def _soc(cov, mu, lb, ub, variance, sectors=None) -> tuple[str, np.ndarray | None]:
     w = cp.Variable(len(mu))
     risk = cp.norm(np.linalg.cholesky(cov).T @ w, 2) <= np.sqrt(variance)
-    problem = cp.Problem(cp.Maximize(mu @ w), [cp.sum(w) == 1, w >= lb, w <= ub, risk])
+    constraints = [cp.sum(w) == 1, w >= lb, w <= ub, risk]
+    if sectors is not None:
+        constraints.append(sectors[0] @ w <= sectors[1])
+    problem = cp.Problem(cp.Maximize(mu @ w), constraints)
     problem.solve(solver=cp.CLARABEL)
     return problem.status, w.value
 
@@ -146,10 +149,12 @@ def test_optimize_walks_the_line_for_box_and_budget_and_agrees_with_the_cone_pro
     np.testing.assert_allclose(unreachable.weights, rescue.weights, atol=1e-4)
 
 
-def _tangency(cov, mu, lb, ub) -> np.ndarray:
+def _tangency(cov, mu, lb, ub, sectors=None) -> np.ndarray:
     """Cornuejols-Tutuncu's convex form of the maximum-Sharpe problem, solved by Clarabel."""
     y, kappa = cp.Variable(len(mu)), cp.Variable(nonneg=True)
     constraints = [mu @ y == 1, cp.sum(y) == kappa, y >= lb * kappa, y <= ub * kappa]
+    if sectors is not None:
+        constraints.append(sectors[0] @ y <= sectors[1] * kappa)
     cp.Problem(cp.Minimize(cp.quad_form(y, cov)), constraints).solve(solver=cp.CLARABEL)
     return y.value / kappa.value
 
@@ -254,3 +259,63 @@ def test_infinite_bounds_are_declined_not_returned_as_garbage():
         ]
     for sol in solutions:
         assert sol.weights is None and sol.status.startswith("failed"), sol.status
+
+
+def _sectors(rng, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Disjoint sectors (some assets in none) with caps; some caps round, so that caps
+    fill exactly as assets reach their bounds."""
+    labels = rng.integers(0, 5, n)
+    groups = np.array([(labels == k).astype(float) for k in range(4)])  # sector 4: uncapped
+    caps = rng.uniform(0.1, 0.5, 4)
+    return groups, np.round(caps, 1) if rng.random() < 0.5 else caps
+
+
+def test_sector_capped_walks_match_clarabel():
+    rng = np.random.default_rng(11)
+    checked = 0
+    for trial in range(40):
+        n = int(rng.integers(6, 50))
+        cov, mu = _problem(rng, n, 3 * n + 10)
+        groups, caps = _sectors(rng, n)
+        lb, ub = np.zeros(n), np.full(n, rng.uniform(max(1.0 / n, 0.1), 1.0))
+        w = cp.Variable(n)
+        feasible = [cp.sum(w) == 1, w >= lb, w <= ub, groups @ w <= caps]
+        problem = cp.Problem(cp.Minimize(cp.quad_form(w, cov)), feasible)
+        problem.solve(solver=cp.CLARABEL)
+        if problem.status != cp.OPTIMAL:
+            continue  # the caps cannot hold the budget; optimize's rescue handles that
+        checked += 1
+        minimum = w.value.copy()
+        walked = min_variance_weights(cov, lb, ub, (groups, caps))
+        assert walked.weights @ cov @ walked.weights <= minimum @ cov @ minimum + 1e-9, trial
+        assert np.all(groups @ walked.weights <= caps + 1e-9)
+        cp.Problem(cp.Maximize(mu @ w), feasible).solve(solver=cp.CLARABEL)
+        variance = 0.5 * (minimum @ cov @ minimum + w.value @ cov @ w.value)
+        _, cone = _soc(cov, mu, lb, ub, variance, (groups, caps))
+        walked = target_volatility_weights(cov, mu, lb, ub, variance, (groups, caps))
+        assert walked.status == "binding", (trial, walked.status)
+        assert mu @ walked.weights >= mu @ cone - 1e-6 * abs(mu @ cone), trial
+        sharpe = max_sharpe_weights(cov, mu, lb, ub, (groups, caps))
+        reference = _tangency(cov, mu, lb, ub, (groups, caps))
+        ratios = [(mu @ x) / np.sqrt(x @ cov @ x) for x in (sharpe.weights, reference)]
+        assert ratios[0] >= ratios[1] * (1 - 1e-7), trial
+    assert checked >= 25
+
+
+def test_overlapping_sectors_are_declined():
+    groups = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]])
+    sol = min_variance_weights(np.eye(3), np.zeros(3), np.ones(3), (groups, np.full(2, 0.7)))
+    assert sol.weights is None and "disjoint" in sol.status
+
+
+def test_optimize_walks_the_line_under_sector_caps(rng):
+    cov, _ = _problem(rng, 12, 100)
+    assets = [f"a{i}" for i in range(12)]
+    frame = pd.DataFrame(cov * 1e-4, index=assets, columns=assets)
+    sectors = pd.Series(["x"] * 4 + ["y"] * 4 + ["z"] * 4, index=assets)
+    kwargs = {"groups": sectors, "group_caps": {"x": 0.2, "y": 0.3}, "bounds": (0.0, 0.4)}
+    walked = optimize(frame, "min_variance", **kwargs)
+    cone = optimize(frame, "min_variance", method="cvxpy", **kwargs)
+    assert walked.solver == "critical_line" and cone.solver == "CLARABEL"
+    np.testing.assert_allclose(walked.weights, cone.weights, atol=1e-5)
+    assert walked.weights[sectors == "x"].sum() <= 0.2 + 1e-12
