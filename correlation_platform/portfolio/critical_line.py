@@ -1,8 +1,9 @@
-"""Exact mean-variance-family weights by the critical line, for budget and bounds.
+"""Exact mean-variance-family weights by the critical line: budget, bounds, sector caps.
 
-Under ``1'w = 1, lb <= w <= ub`` the portfolio ``argmin 0.5 w'Sw - t mu'w`` is affine in
-``t`` between turning points, where one asset enters or leaves a bound; Markowitz's
-critical line traces it. Walking down from ``t = inf`` (the maximum-return portfolio)
+Under ``1'w = 1, lb <= w <= ub`` and caps on disjoint groups ``G w <= c`` the portfolio
+``argmin 0.5 w'Sw - t mu'w`` is affine in ``t`` between turning points, where one asset
+enters or leaves a bound or one cap starts or stops holding; Markowitz's critical line
+traces it. Walking down from ``t = inf`` (the maximum-return portfolio)
 costs one rank-one update of the free block's inverse per turning point. Four objectives
 are points on that line:
 
@@ -64,6 +65,7 @@ class _Walk:
         self.free, self.active = list(free), list(active)
         self.is_free = np.zeros(len(w), dtype=bool)
         self.is_free[self.free] = True
+        self.budget_row = np.ones((1, len(w)))
         self.steps = 0
         if not self.refresh():
             raise _Declined("singular covariance block")
@@ -85,7 +87,9 @@ class _Walk:
 
     def rows(self) -> np.ndarray:
         """The equality rows: the budget, then each active cap."""
-        return np.vstack([np.ones(len(self.w)), self.groups[self.active]])
+        if not self.active:
+            return self.budget_row
+        return np.vstack([self.budget_row, self.groups[self.active]])
 
     def segment(self, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """w(t) = p + t q and the equality multipliers nu0 + t nu1 on this segment.
@@ -101,10 +105,14 @@ class _Walk:
         c = self.inv @ np.column_stack([e.T, mu[f], (self.cov @ bound_w)[f]])
         c_e, c_mu, c_bound = c[:, :-2], c[:, -2], c[:, -1]
         schur = e @ c_e
-        if np.linalg.cond(schur) > 1e12:
-            raise _Declined("an active cap has no free asset")
-        nu0 = np.linalg.solve(schur, rhs + e @ c_bound)
-        nu1 = -np.linalg.solve(schur, e @ c_mu)
+        both = np.column_stack([rhs + e @ c_bound, -(e @ c_mu)])
+        if len(schur) == 1:  # budget only: 1'C1 > 0 for a positive definite block
+            nu0, nu1 = both[0] / schur[0, 0]
+            nu0, nu1 = np.array([nu0]), np.array([nu1])
+        else:
+            if np.linalg.cond(schur) > 1e12:
+                raise _Declined("an active cap has no free asset")
+            nu0, nu1 = np.linalg.solve(schur, both).T
         p, q = bound_w.copy(), np.zeros_like(bound_w)
         p[f] += c_e @ nu0 - c_bound
         q[f] = c_mu + c_e @ nu1
@@ -400,6 +408,9 @@ def _best_ratio(seg: _Segment, mu: np.ndarray) -> float:
     return max(candidates, key=lambda t: _ratio(seg, mu, t))
 
 
+_KINDS = ("lower", "upper", "release", "cap", "uncap")
+
+
 def _next_turning_point(walk, p, q, sp, sq, mu, nu0, nu1, t_now, last):
     """The largest t < t_now where a free asset reaches a bound, a bound asset's
     multiplier reaches zero, a slack cap fills or a holding cap's multiplier reaches zero;
@@ -408,35 +419,35 @@ def _next_turning_point(walk, p, q, sp, sq, mu, nu0, nu1, t_now, last):
     n, free, upper = len(mu), walk.is_free, walk.upper
     groups, caps, active = walk.groups, walk.caps, walk.active
     times = np.full(n + len(caps), -np.inf)
-    kinds = np.full(n + len(caps), "", dtype=object)
+    kinds = np.zeros(n + len(caps), dtype=np.int8)  # codes into _KINDS
     to_lower, to_upper = free & (q > 1e-14), free & (q < -1e-14)
     times[:n][to_lower] = (walk.lb[to_lower] - p[to_lower]) / q[to_lower]
     times[:n][to_upper] = (walk.ub[to_upper] - p[to_upper]) / q[to_upper]
-    kinds[:n][to_lower], kinds[:n][to_upper] = "lower", "upper"
+    kinds[:n][to_lower], kinds[:n][to_upper] = 0, 1
     rows = walk.rows()
     g0, g1 = sp - rows.T @ nu0, sq - mu - rows.T @ nu1
     release = ~free & ((~upper & (g1 > 1e-14)) | (upper & (g1 < -1e-14)))
     times[:n][release] = -g0[release] / g1[release]
-    kinds[:n][release] = "release"
+    kinds[:n][release] = 2
     if len(caps):
         holding = np.zeros(len(caps), dtype=bool)
         holding[active] = True
         level, slope = groups @ p, groups @ q
         fills = ~holding & (slope < -1e-14)
         times[n:][fills] = (caps[fills] - level[fills]) / slope[fills]
-        kinds[n:][fills] = "cap"
+        kinds[n:][fills] = 3
         eta0, eta1 = np.zeros(len(caps)), np.zeros(len(caps))
         eta0[active], eta1[active] = -nu0[1:], -nu1[1:]
         lets_go = holding & (eta1 > 1e-14)
         times[n:][lets_go] = -eta0[lets_go] / eta1[lets_go]
-        kinds[n:][lets_go] = "uncap"
+        kinds[n:][lets_go] = 4
     if last >= 0 and times[last] >= t_now * (1 - 1e-9):
         times[last] = -np.inf  # what just turned, turning straight back: a cycle
     times = np.minimum(times, t_now)
     j = int(np.argmax(times))
     if not times[j] > 0:
         return 0.0, None
-    return float(times[j]), (kinds[j], j if j < n else j - n)
+    return float(times[j]), (_KINDS[kinds[j]], j if j < n else j - n)
 
 
 def _polished(cov, mu, walk, seg, choose_t, status, target, tol) -> CriticalLineSolution:

@@ -13,12 +13,13 @@ holds one N x N block. The factor form ``sum_squares(L'w)`` it replaces adds N a
 variables and a dense N x N constraint block, which made every interior-point iteration
 two to three times dearer at 500 assets.
 
-``min_variance``, ``mean_variance``, ``target_volatility`` and ``max_sharpe`` under budget
-and per-asset bounds alone (the backtest's and the default pipeline's constraint set) walk Markowitz's
-critical line instead (:mod:`.critical_line`): exact, no interior-point iterations,
-several times faster than Clarabel at 500 assets (bench/README.md). With sector caps, a
-turnover limit or costs, or when the walk declines (ties, a singular covariance; its
-reason is kept in ``info["critical_line"]``), Clarabel solves the programs below: target
+``min_variance``, ``mean_variance``, ``target_volatility`` and ``max_sharpe`` under a
+budget, per-asset bounds and sector caps (the backtest's and the pipeline's constraint
+sets) walk Markowitz's critical line instead (:mod:`.critical_line`): exact, no
+interior-point iterations, several times faster than Clarabel at 500 assets
+(bench/README.md). With a turnover limit or costs, or when the walk declines (ties,
+overlapping sectors, a singular covariance; its reason is kept in
+``info["critical_line"]``), Clarabel solves the programs below: target
 volatility's risk is then a second-order-cone constraint on a factor (Cholesky, eigen
 square root if singular). ``risk_parity`` is solved by Spinu's damped Newton method
 (:mod:`.risk_parity`; exact, and several times faster than Clarabel's exponential cones
@@ -528,7 +529,8 @@ def optimize_weights(
     units as daily returns). ``risk_parity`` takes ``risk_budgets`` (default equal) and is
     long-only with no other constraint. ``method="auto"`` uses the exact special-purpose
     solvers where they apply (the critical line for min variance, mean variance, target
-    volatility and max Sharpe under budget and bounds; Newton for risk parity) and the
+    volatility and max Sharpe under budget, bounds and sector caps; Newton for risk parity)
+    and the
     Clarabel programs otherwise; ``"cvxpy"`` always uses the Clarabel programs. The
     result's ``attrs["optimization"]`` records status, solver, any fallback and its reason.
     """
