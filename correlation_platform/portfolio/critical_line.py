@@ -109,10 +109,15 @@ class _Walk:
         if len(schur) == 1:  # budget only: 1'C1 > 0 for a positive definite block
             nu0, nu1 = both[0] / schur[0, 0]
             nu0, nu1 = np.array([nu0]), np.array([nu1])
-        else:
-            if np.linalg.cond(schur) > 1e12:
-                raise _Declined("an active cap has no free asset")
-            nu0, nu1 = np.linalg.solve(schur, both).T
+        else:  # E_F C E_F' is positive definite unless a holding cap has no free asset
+            try:
+                chol = np.linalg.cholesky(schur)
+            except np.linalg.LinAlgError:
+                chol = np.zeros_like(schur)
+            pivots = np.diag(chol) ** 2
+            if not pivots.min() > 1e-12 * pivots.max():
+                raise _Declined("a holding sector cap has no free asset")
+            nu0, nu1 = np.linalg.solve(chol.T, np.linalg.solve(chol, both)).T
         p, q = bound_w.copy(), np.zeros_like(bound_w)
         p[f] += c_e @ nu0 - c_bound
         q[f] = c_mu + c_e @ nu1

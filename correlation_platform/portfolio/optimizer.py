@@ -280,7 +280,10 @@ def _group_matrix(
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Rows of 0/1 membership per capped group; ``groups`` is asset->group or group->assets."""
     if isinstance(groups, pd.Series):
-        members = {g: list(groups.index[groups == g]) for g in groups.unique()}
+        # One pass over the labels (a comparison per group cost ~0.1 ms each in pandas).
+        members: dict = {}
+        for asset, label in groups.items():
+            members.setdefault(label, []).append(asset)
     else:
         members = {g: list(a) for g, a in groups.items()}
     names = [g for g in caps if g in members]
