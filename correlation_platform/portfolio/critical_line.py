@@ -29,6 +29,7 @@ critical-line algorithm".
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,20 +105,16 @@ class _Walk:
         rhs = np.concatenate([[1.0], self.caps[self.active]]) - rows @ bound_w
         c = self.inv @ np.column_stack([e.T, mu[f], (self.cov @ bound_w)[f]])
         c_e, c_mu, c_bound = c[:, :-2], c[:, -2], c[:, -1]
-        schur = e @ c_e
         both = np.column_stack([rhs + e @ c_bound, -(e @ c_mu)])
-        if len(schur) == 1:  # budget only: 1'C1 > 0 for a positive definite block
-            nu0, nu1 = both[0] / schur[0, 0]
-            nu0, nu1 = np.array([nu0]), np.array([nu1])
-        else:  # E_F C E_F' is positive definite unless a holding cap has no free asset
-            try:
-                chol = np.linalg.cholesky(schur)
-            except np.linalg.LinAlgError:
-                chol = np.zeros_like(schur)
-            pivots = np.diag(chol) ** 2
-            if not pivots.min() > 1e-12 * pivots.max():
-                raise _Declined("a holding sector cap has no free asset")
-            nu0, nu1 = np.linalg.solve(chol.T, np.linalg.solve(chol, both)).T
+        nu = _equality_multipliers(e @ c_e, both)
+        if nu is None and self.active:
+            # Caps over every asset that sum to exactly 1 imply the budget: drop its row
+            # (gamma = 0 is then one valid choice of the non-unique multipliers).
+            rest = _equality_multipliers(e[1:] @ c_e[:, 1:], both[1:])
+            nu = None if rest is None else np.vstack([np.zeros((1, 2)), rest])
+        if nu is None:
+            raise _Declined("a holding sector cap has no free asset", self.steps)
+        nu0, nu1 = nu.T
         p, q = bound_w.copy(), np.zeros_like(bound_w)
         p[f] += c_e @ nu0 - c_bound
         q[f] = c_mu + c_e @ nu1
@@ -155,6 +152,20 @@ class _Walk:
         eye = np.linalg.solve(chol, np.eye(len(f)))
         self.inv = eye.T @ eye
         return True
+
+
+def _equality_multipliers(schur: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:
+    """Solve E_F C E_F' nu = rhs, positive definite unless the rows are dependent (None)."""
+    if len(schur) == 1:  # budget only: 1'C1 > 0 for a positive definite block
+        return rhs / schur[0, 0] if schur[0, 0] > 0 else None
+    try:
+        chol = np.linalg.cholesky(schur)
+    except np.linalg.LinAlgError:
+        return None
+    pivots = np.diag(chol) ** 2
+    if not pivots.min() > 1e-12 * pivots.max():
+        return None
+    return np.linalg.solve(chol.T, np.linalg.solve(chol, rhs))
 
 
 def _max_return_start(mu, lb, ub, caps: Groups) -> tuple[np.ndarray, list, np.ndarray, list]:
@@ -231,6 +242,23 @@ def _kkt_failure(cov, mu, walk: _Walk, w, nu, t: float, target: float | None, to
 class _Declined(Exception):
     """The walk cannot vouch for an answer; the message says why."""
 
+    def __init__(self, why: str, steps: int = 0):
+        super().__init__(why)
+        self.steps = steps
+
+
+def _reports_declines(walk_to):
+    """A public walk returns ``failed: <why>`` instead of raising when it declines."""
+
+    @functools.wraps(walk_to)
+    def run(*args, **kwargs) -> CriticalLineSolution:
+        try:
+            return walk_to(*args, **kwargs)
+        except _Declined as why:
+            return CriticalLineSolution(None, f"failed: {why}", why.steps)
+
+    return run
+
 
 @dataclass
 class _Segment:
@@ -271,22 +299,23 @@ def _segments(walk: _Walk, mu: np.ndarray):
             return
         kind, i = event
         if kind == "release" and not walk.release(i):
-            raise _Declined("singular covariance block")
+            raise _Declined("singular covariance block", walk.steps)
         if kind in ("lower", "upper"):
             walk.bind(i, walk.ub[i] if kind == "upper" else walk.lb[i], kind == "upper")
             if not walk.free:
-                raise _Declined("no free asset left")
+                raise _Declined("no free asset left", walk.steps)
         if kind == "cap":
             walk.active.append(i)
         if kind == "uncap":
             walk.active.remove(i)
         walk.steps += 1
         if walk.steps % REFRESH_EVERY == 0 and not walk.refresh():
-            raise _Declined("singular covariance block")
+            raise _Declined("singular covariance block", walk.steps)
         t_now, last = t_next, (i if kind in ("release", "lower", "upper") else len(mu) + i)
-    raise _Declined(f"more than {4 * n} turning points")
+    raise _Declined(f"more than {4 * n} turning points", walk.steps)
 
 
+@_reports_declines
 def target_volatility_weights(
     cov: np.ndarray,
     mu: np.ndarray,
@@ -297,22 +326,20 @@ def target_volatility_weights(
     tol: float = 1e-9,
 ) -> CriticalLineSolution:
     """Maximum expected return with variance at most ``target_variance``, fully invested,
-    within ``[lb, ub]``; ``cov`` must be positive definite for the walk to succeed."""
-    walk = None
-    try:
-        walk = _start(cov, mu, lb, ub, caps)
-        if walk.w @ cov @ walk.w <= target_variance:
-            return CriticalLineSolution(walk.w, "slack")
-        for seg in _segments(walk, mu):
-            if seg.variance(seg.low) <= target_variance:
-                crossing = lambda s: _crossing(s, target_variance)  # noqa: E731
-                return _polished(cov, mu, walk, seg, crossing, "binding", target_variance, tol)
-        # t = 0 reached above the target: even minimum variance is too risky.
-        return _polished(cov, mu, walk, seg, lambda s: 0.0, "unreachable", None, tol)
-    except _Declined as why:
-        return CriticalLineSolution(None, f"failed: {why}", walk.steps if walk else 0)
+    within ``[lb, ub]`` and the sector ``caps`` (see ``Groups``); ``cov`` must be positive
+    definite on the assets the walk frees."""
+    walk = _start(cov, mu, lb, ub, caps)
+    if walk.w @ cov @ walk.w <= target_variance:
+        return CriticalLineSolution(walk.w, "slack")
+    for seg in _segments(walk, mu):
+        if seg.variance(seg.low) <= target_variance:
+            crossing = lambda s: _crossing(s, target_variance)  # noqa: E731
+            return _polished(cov, mu, walk, seg, crossing, "binding", target_variance, tol)
+    # t = 0 reached above the target: even minimum variance is too risky.
+    return _polished(cov, mu, walk, seg, lambda s: 0.0, "unreachable", None, tol)
 
 
+@_reports_declines
 def mean_variance_weights(
     cov: np.ndarray,
     mu: np.ndarray,
@@ -322,19 +349,15 @@ def mean_variance_weights(
     caps: Groups | None = None,
     tol: float = 1e-9,
 ) -> CriticalLineSolution:
-    """``argmin 0.5 w'Sw - t mu'w`` fully invested within ``[lb, ub]`` (risk aversion
+    """``argmin 0.5 w'Sw - t mu'w`` fully invested within ``[lb, ub]`` and ``caps`` (risk aversion
     ``gamma`` in ``mu'w - gamma w'Sw`` is ``t = 1 / (2 gamma)``): the line at ``t``."""
-    walk = None
-    try:
-        walk = _start(cov, mu, lb, ub, caps)
-        if np.isinf(t):  # no risk aversion: the maximum-return end of the line
-            return CriticalLineSolution(walk.w.copy(), "mean_variance", 0, t)
-        for seg in _segments(walk, mu):
-            if seg.low <= t:
-                return _polished(cov, mu, walk, seg, lambda s: t, "mean_variance", None, tol)
-        raise _Declined("the line ended before t")  # unreachable: the last segment ends at 0
-    except _Declined as why:
-        return CriticalLineSolution(None, f"failed: {why}", walk.steps if walk else 0)
+    walk = _start(cov, mu, lb, ub, caps)
+    if np.isinf(t):  # no risk aversion: the maximum-return end of the line
+        return CriticalLineSolution(walk.w.copy(), "mean_variance", 0, t)
+    for seg in _segments(walk, mu):
+        if seg.low <= t:
+            return _polished(cov, mu, walk, seg, lambda s: t, "mean_variance", None, tol)
+    raise _Declined("the line ended before t")  # unreachable: the last segment ends at 0
 
 
 def min_variance_weights(
@@ -354,6 +377,7 @@ def min_variance_weights(
     return mean_variance_weights(cov, ranking, lb, ub, 0.0, caps, tol)
 
 
+@_reports_declines
 def max_sharpe_weights(
     cov: np.ndarray,
     mu: np.ndarray,
@@ -362,33 +386,30 @@ def max_sharpe_weights(
     caps: Groups | None = None,
     tol: float = 1e-9,
 ) -> CriticalLineSolution:
-    """The fully invested portfolio within ``[lb, ub]`` with the highest ``mu'w / sd(w)``.
+    """The fully invested portfolio within ``[lb, ub]`` and ``caps`` with the highest
+    ``mu'w / sd(w)``.
 
     It lies on the line (a portfolio off the frontier has a frontier portfolio with the
     same return and less risk), and the ratio is quasi-concave along it (return over a
     convex risk), so the walk stops once the ratio starts to fall. On a segment the
     ratio's stationary point solves a linear equation in t."""
-    walk = None
-    try:
-        walk = _start(cov, mu, lb, ub, caps)
-        if mu @ walk.w <= 0:
-            raise _Declined("no fully invested portfolio has a positive expected return")
-        best, best_at = -np.inf, None
-        for seg in _segments(walk, mu):
-            t = _best_ratio(seg, mu)
-            ratio = _ratio(seg, mu, t)
-            if ratio > best:
-                best, best_at = ratio, (seg, walk.snapshot())
-            elif t == seg.high and seg.low < seg.high and ratio < best * (1 - 1e-12):
-                break  # past the peak: the ratio only falls from here
-        if best_at is None:
-            raise _Declined("no point of the line has a finite Sharpe ratio")
-        seg, snapshot = best_at
-        walk.restore(snapshot)
-        choose = lambda s: _best_ratio(s, mu)  # noqa: E731
-        return _polished(cov, mu, walk, seg, choose, "max_sharpe", None, tol)
-    except _Declined as why:
-        return CriticalLineSolution(None, f"failed: {why}", walk.steps if walk else 0)
+    walk = _start(cov, mu, lb, ub, caps)
+    if mu @ walk.w <= 0:
+        raise _Declined("no fully invested portfolio has a positive expected return")
+    best, best_at = -np.inf, None
+    for seg in _segments(walk, mu):
+        t = _best_ratio(seg, mu)
+        ratio = _ratio(seg, mu, t)
+        if ratio > best:
+            best, best_at = ratio, (seg, walk.snapshot())
+        elif t == seg.high and seg.low < seg.high and ratio < best * (1 - 1e-12):
+            break  # past the peak: the ratio only falls from here
+    if best_at is None:
+        raise _Declined("no point of the line has a finite Sharpe ratio")
+    seg, snapshot = best_at
+    walk.restore(snapshot)
+    choose = lambda s: _best_ratio(s, mu)  # noqa: E731
+    return _polished(cov, mu, walk, seg, choose, "max_sharpe", None, tol)
 
 
 def _ratio(seg: _Segment, mu: np.ndarray, t: float) -> float:
@@ -459,7 +480,7 @@ def _polished(cov, mu, walk, seg, choose_t, status, target, tol) -> CriticalLine
     """Re-solve the final free set directly (no accumulated update error), choose t on
     that exact segment and check the KKT conditions there."""
     if not walk.refresh():
-        raise _Declined("singular covariance block")
+        raise _Declined("singular covariance block", walk.steps)
     p, q, nu0, nu1 = walk.segment(mu)
     sp, sq = (cov @ np.column_stack([p, q])).T
     exact = _Segment(p, q, sp, sq, seg.low, seg.high)
@@ -467,5 +488,5 @@ def _polished(cov, mu, walk, seg, choose_t, status, target, tol) -> CriticalLine
     w = p + t * q
     why = _kkt_failure(cov, mu, walk, w, nu0 + t * nu1, t, target, tol)
     if why:
-        raise _Declined(why)
+        raise _Declined(why, walk.steps)
     return CriticalLineSolution(np.clip(w, walk.lb, walk.ub), status, walk.steps, t)

@@ -319,3 +319,48 @@ def test_optimize_walks_the_line_under_sector_caps(rng):
     assert walked.solver == "critical_line" and cone.solver == "CLARABEL"
     np.testing.assert_allclose(walked.weights, cone.weights, atol=1e-5)
     assert walked.weights[sectors == "x"].sum() <= 0.2 + 1e-12
+
+
+@pytest.mark.parametrize("objective", ["min_variance", "target_volatility", "max_sharpe"])
+def test_caps_that_imply_the_budget_still_give_the_optimum(rng, objective):
+    # Two sectors over every asset, capped at 60% and 40%: both caps must hold exactly,
+    # which makes the budget row redundant in the multiplier system.
+    cov, mu = _problem(rng, 6, 80)
+    assets = list("abcdef")
+    frame = pd.DataFrame(cov * 1e-4, index=assets, columns=assets)
+    kwargs = {
+        "expected_returns": pd.Series(mu * 1e-4, index=assets),
+        "groups": {"x": list("abc"), "y": list("def")},
+        "group_caps": {"x": 0.6, "y": 0.4},
+        "target_volatility": 0.11,
+    }
+    walked = optimize(frame, objective, **kwargs)
+    cone = optimize(frame, objective, method="cvxpy", **kwargs)
+    assert walked.solver == "critical_line" and walked.fallback == cone.fallback
+    np.testing.assert_allclose(walked.weights, cone.weights, atol=1e-5)
+    np.testing.assert_allclose(walked.weights[list("abc")].sum(), 0.6, atol=1e-9)
+
+
+def test_a_budget_implied_by_holding_caps_is_dropped_from_the_multiplier_system(rng):
+    # Every asset free, both caps (0.5 + 0.5 over all assets) holding: the budget row is
+    # the sum of the cap rows, the multipliers are not unique, and the segment must
+    # still come out (without the budget row), satisfying the caps and stationarity.
+    cov, mu = _problem(rng, 4, 40)
+    groups = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
+    walk = critical_line._Walk(
+        cov,
+        np.zeros(4),
+        np.ones(4),
+        (groups, np.array([0.5, 0.5])),
+        np.full(4, 0.25),
+        [0, 1, 2, 3],
+        np.zeros(4, dtype=bool),
+        [0, 1],
+    )
+    p, q, nu0, nu1 = walk.segment(mu)
+    np.testing.assert_allclose(groups @ p, [0.5, 0.5], atol=1e-12)
+    np.testing.assert_allclose(groups @ q, [0.0, 0.0], atol=1e-12)
+    # Stationarity on every (free) asset: S w - t mu = E' nu for any t.
+    rows = walk.rows()
+    for t in (0.0, 0.7):
+        np.testing.assert_allclose(cov @ (p + t * q) - t * mu, rows.T @ (nu0 + t * nu1), atol=1e-10)
