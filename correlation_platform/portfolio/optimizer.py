@@ -54,7 +54,7 @@ OBJECTIVES = ("min_variance", "mean_variance", "target_volatility", "max_sharpe"
 METHODS = ("auto", "cvxpy")
 SOLVER = cp.CLARABEL
 BACKUP_SOLVER = cp.SCS
-#: Solver name reported for target-volatility weights found by the critical line.
+#: Solver name reported for weights found by walking the critical line.
 CRITICAL_LINE = "critical_line"
 #: Solver name reported for risk-parity weights found by Spinu's Newton method.
 NEWTON = "newton"
@@ -532,10 +532,10 @@ def optimize_weights(
     units as daily returns). ``risk_parity`` takes ``risk_budgets`` (default equal) and is
     long-only with no other constraint. ``method="auto"`` uses the exact special-purpose
     solvers where they apply (the critical line for min variance, mean variance, target
-    volatility and max Sharpe under budget, bounds and sector caps; Newton for risk parity)
-    and the
-    Clarabel programs otherwise; ``"cvxpy"`` always uses the Clarabel programs. The
-    result's ``attrs["optimization"]`` records status, solver, any fallback and its reason.
+    volatility and max Sharpe under budget, bounds and sector caps; Newton for risk
+    parity) and the Clarabel programs otherwise; ``"cvxpy"`` always uses the Clarabel
+    programs. The result's ``attrs["optimization"]`` records status, solver, any fallback
+    and its reason.
     """
     res = optimize(
         covariance,
