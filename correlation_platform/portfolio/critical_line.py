@@ -53,16 +53,16 @@ class CriticalLineSolution:
 
 
 #: Sector caps: a 0/1 membership matrix (groups x assets) and each group's maximum weight.
-Groups = tuple[np.ndarray, np.ndarray]
+Sectors = tuple[np.ndarray, np.ndarray]
 
 
 class _Walk:
     """The free set and its inverse covariance block, the bound assets' values and the
     caps that hold with equality (``active``)."""
 
-    def __init__(self, cov, lb, ub, caps: Groups, w, free: list[int], upper, active: list[int]):
+    def __init__(self, cov, lb, ub, sectors: Sectors, w, free: list[int], upper, active):
         self.cov, self.lb, self.ub, self.w, self.upper = cov, lb, ub, w, upper
-        self.groups, self.caps = caps
+        self.groups, self.caps = sectors
         self.free, self.active = list(free), list(active)
         self.is_free = np.zeros(len(w), dtype=bool)
         self.is_free[self.free] = True
@@ -92,8 +92,8 @@ class _Walk:
             return self.budget_row
         return np.vstack([self.budget_row, self.groups[self.active]])
 
-    def segment(self, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """w(t) = p + t q and the equality multipliers nu0 + t nu1 on this segment.
+    def segment(self, mu: np.ndarray, low: float = 0.0, high: float = np.inf) -> _Segment:
+        """The line between turning points for the current free set and holding caps.
 
         Free assets satisfy S_FF w_F = t mu_F + E_F' nu - S_FB w_B with E w = e (budget
         and active caps), so nu solves the small system (E_F C E_F') nu = ..., C = S_FF^-1.
@@ -118,7 +118,8 @@ class _Walk:
         p, q = bound_w.copy(), np.zeros_like(bound_w)
         p[f] += c_e @ nu0 - c_bound
         q[f] = c_mu + c_e @ nu1
-        return p, q, nu0, nu1
+        sp, sq = (self.cov @ np.column_stack([p, q])).T
+        return _Segment(p, q, sp, sq, nu0, nu1, low, high)
 
     def bind(self, i: int, value: float, upper: bool) -> None:
         k = self.free.index(i)
@@ -168,12 +169,12 @@ def _equality_multipliers(schur: np.ndarray, rhs: np.ndarray) -> np.ndarray | No
     return np.linalg.solve(chol.T, np.linalg.solve(chol, rhs))
 
 
-def _max_return_start(mu, lb, ub, caps: Groups) -> tuple[np.ndarray, list, np.ndarray, list]:
+def _max_return_start(mu, lb, ub, sectors: Sectors) -> tuple[np.ndarray, list, np.ndarray, list]:
     """The t = inf end of the line: fill assets to their bounds in order of expected
     return (greedy is optimal for a budget over disjoint caps). The asset that receives
     the last of the budget is free; so is each asset stopped by its group's cap, whose
     cap then holds with equality."""
-    groups, limits = caps
+    groups, limits = sectors
     member = np.full(len(mu), -1)
     for k, row in enumerate(groups):
         member[row > 0] = k
@@ -214,7 +215,7 @@ def _crossing(seg: _Segment, target: float) -> float:
     return float(np.clip(t, seg.low, seg.high))
 
 
-def _kkt_failure(cov, mu, walk: _Walk, w, nu, t: float, target: float | None, tol) -> str:
+def _kkt_failure(mu, walk: _Walk, w, nu, t: float, target: float | None, tol) -> str:
     """Why ``w`` is not the optimum at ``t`` (empty when the KKT conditions hold)."""
     if not np.all(np.isfinite(w)):
         return "weights are not finite"
@@ -222,6 +223,7 @@ def _kkt_failure(cov, mu, walk: _Walk, w, nu, t: float, target: float | None, to
         return "polished weights leave the budget or bounds"
     if np.any(walk.groups @ w > walk.caps + tol):
         return "polished weights break a sector cap"
+    cov = walk.cov
     grad = cov @ w - t * mu
     g = grad - walk.rows().T @ nu
     limit = 1e-7 * max(1.0, float(np.max(np.abs(grad))))
@@ -262,28 +264,32 @@ def _reports_declines(walk_to):
 
 @dataclass
 class _Segment:
-    """w(t) = p + t q for t in [low, high]; sp = S p and sq = S q."""
+    """w(t) = p + t q and equality multipliers nu0 + t nu1 for t in [low, high];
+    sp = S p and sq = S q."""
 
     p: np.ndarray
     q: np.ndarray
     sp: np.ndarray
     sq: np.ndarray
-    low: float
-    high: float
+    nu0: np.ndarray
+    nu1: np.ndarray
+    low: float = 0.0
+    high: float = np.inf
 
     def variance(self, t: float) -> float:
         return float(self.p @ self.sp + 2 * t * (self.p @ self.sq) + t * t * (self.q @ self.sq))
 
 
-def _start(cov, mu, lb, ub, caps: Groups | None) -> _Walk:
+def _start(cov, mu, lb, ub, sectors: Sectors | None) -> _Walk:
     n = len(mu)
-    caps = caps if caps is not None else (np.zeros((0, n)), np.zeros(0))
-    if np.any(caps[0].sum(axis=0) > 1) or np.any((caps[0] != 0) & (caps[0] != 1)):
+    sectors = sectors if sectors is not None else (np.zeros((0, n)), np.zeros(0))
+    groups = sectors[0]
+    if np.any(groups.sum(axis=0) > 1) or np.any((groups != 0) & (groups != 1)):
         raise _Declined("sector caps must be 0/1 rows over disjoint groups")
-    w, free, upper, active = _max_return_start(mu, lb, ub, caps)
+    w, free, upper, active = _max_return_start(mu, lb, ub, sectors)
     if any(np.sum(mu == mu[i]) > 1 for i in free):
         raise _Declined("tied expected returns at the margin")
-    return _Walk(cov, lb, ub, caps, w, free, upper, active)
+    return _Walk(cov, lb, ub, sectors, w, free, upper, active)
 
 
 def _segments(walk: _Walk, mu: np.ndarray):
@@ -291,10 +297,9 @@ def _segments(walk: _Walk, mu: np.ndarray):
     (``walk.steps`` counts the turning points crossed)."""
     n, t_now, last = len(mu), np.inf, -1
     while walk.steps <= 4 * n:
-        p, q, nu0, nu1 = walk.segment(mu)
-        sp, sq = (walk.cov @ np.column_stack([p, q])).T
-        t_next, event = _next_turning_point(walk, p, q, sp, sq, mu, nu0, nu1, t_now, last)
-        yield _Segment(p, q, sp, sq, t_next, t_now)
+        seg = walk.segment(mu, high=t_now)
+        seg.low, event = _next_turning_point(walk, seg, mu, last)
+        yield seg
         if event is None:
             return
         kind, i = event
@@ -311,7 +316,7 @@ def _segments(walk: _Walk, mu: np.ndarray):
         walk.steps += 1
         if walk.steps % REFRESH_EVERY == 0 and not walk.refresh():
             raise _Declined("singular covariance block", walk.steps)
-        t_now, last = t_next, (i if kind in ("release", "lower", "upper") else len(mu) + i)
+        t_now, last = seg.low, (i if kind in ("release", "lower", "upper") else len(mu) + i)
     raise _Declined(f"more than {4 * n} turning points", walk.steps)
 
 
@@ -322,21 +327,21 @@ def target_volatility_weights(
     lb: np.ndarray,
     ub: np.ndarray,
     target_variance: float,
-    caps: Groups | None = None,
+    sectors: Sectors | None = None,
     tol: float = 1e-9,
 ) -> CriticalLineSolution:
     """Maximum expected return with variance at most ``target_variance``, fully invested,
-    within ``[lb, ub]`` and the sector ``caps`` (see ``Groups``); ``cov`` must be positive
+    within ``[lb, ub]`` and the caps of ``sectors``; ``cov`` must be positive
     definite on the assets the walk frees."""
-    walk = _start(cov, mu, lb, ub, caps)
+    walk = _start(cov, mu, lb, ub, sectors)
     if walk.w @ cov @ walk.w <= target_variance:
         return CriticalLineSolution(walk.w, "slack")
     for seg in _segments(walk, mu):
         if seg.variance(seg.low) <= target_variance:
             crossing = lambda s: _crossing(s, target_variance)  # noqa: E731
-            return _polished(cov, mu, walk, seg, crossing, "binding", target_variance, tol)
+            return _polished(mu, walk, seg, crossing, "binding", target_variance, tol)
     # t = 0 reached above the target: even minimum variance is too risky.
-    return _polished(cov, mu, walk, seg, lambda s: 0.0, "unreachable", None, tol)
+    return _polished(mu, walk, seg, lambda s: 0.0, "unreachable", None, tol)
 
 
 @_reports_declines
@@ -346,17 +351,17 @@ def mean_variance_weights(
     lb: np.ndarray,
     ub: np.ndarray,
     t: float,
-    caps: Groups | None = None,
+    sectors: Sectors | None = None,
     tol: float = 1e-9,
 ) -> CriticalLineSolution:
-    """``argmin 0.5 w'Sw - t mu'w`` fully invested within ``[lb, ub]`` and ``caps`` (risk aversion
+    """``argmin 0.5 w'Sw - t mu'w`` fully invested within ``[lb, ub]`` and ``sectors`` (risk aversion
     ``gamma`` in ``mu'w - gamma w'Sw`` is ``t = 1 / (2 gamma)``): the line at ``t``."""
-    walk = _start(cov, mu, lb, ub, caps)
+    walk = _start(cov, mu, lb, ub, sectors)
     if np.isinf(t):  # no risk aversion: the maximum-return end of the line
         return CriticalLineSolution(walk.w.copy(), "mean_variance", 0, t)
     for seg in _segments(walk, mu):
         if seg.low <= t:
-            return _polished(cov, mu, walk, seg, lambda s: t, "mean_variance", None, tol)
+            return _polished(mu, walk, seg, lambda s: t, "mean_variance", None, tol)
     raise _Declined("the line ended before t")  # unreachable: the last segment ends at 0
 
 
@@ -364,7 +369,7 @@ def min_variance_weights(
     cov: np.ndarray,
     lb: np.ndarray,
     ub: np.ndarray,
-    caps: Groups | None = None,
+    sectors: Sectors | None = None,
     tol: float = 1e-9,
 ) -> CriticalLineSolution:
     """The line's ``t = 0`` end, which does not depend on the returns the line is drawn
@@ -374,7 +379,7 @@ def min_variance_weights(
     n = len(cov)
     ranking = 1.0 / np.sqrt(np.clip(np.diag(cov), 1e-300, None))
     ranking *= 1.0 + 1e-3 * np.arange(n, 0, -1) / n
-    return mean_variance_weights(cov, ranking, lb, ub, 0.0, caps, tol)
+    return mean_variance_weights(cov, ranking, lb, ub, 0.0, sectors, tol)
 
 
 @_reports_declines
@@ -383,17 +388,17 @@ def max_sharpe_weights(
     mu: np.ndarray,
     lb: np.ndarray,
     ub: np.ndarray,
-    caps: Groups | None = None,
+    sectors: Sectors | None = None,
     tol: float = 1e-9,
 ) -> CriticalLineSolution:
-    """The fully invested portfolio within ``[lb, ub]`` and ``caps`` with the highest
+    """The fully invested portfolio within ``[lb, ub]`` and ``sectors`` with the highest
     ``mu'w / sd(w)``.
 
     It lies on the line (a portfolio off the frontier has a frontier portfolio with the
     same return and less risk), and the ratio is quasi-concave along it (return over a
     convex risk), so the walk stops once the ratio starts to fall. On a segment the
     ratio's stationary point solves a linear equation in t."""
-    walk = _start(cov, mu, lb, ub, caps)
+    walk = _start(cov, mu, lb, ub, sectors)
     if mu @ walk.w <= 0:
         raise _Declined("no fully invested portfolio has a positive expected return")
     best, best_at = -np.inf, None
@@ -409,7 +414,7 @@ def max_sharpe_weights(
     seg, snapshot = best_at
     walk.restore(snapshot)
     choose = lambda s: _best_ratio(s, mu)  # noqa: E731
-    return _polished(cov, mu, walk, seg, choose, "max_sharpe", None, tol)
+    return _polished(mu, walk, seg, choose, "max_sharpe", None, tol)
 
 
 def _ratio(seg: _Segment, mu: np.ndarray, t: float) -> float:
@@ -437,12 +442,13 @@ def _best_ratio(seg: _Segment, mu: np.ndarray) -> float:
 _KINDS = ("lower", "upper", "release", "cap", "uncap")
 
 
-def _next_turning_point(walk, p, q, sp, sq, mu, nu0, nu1, t_now, last):
-    """The largest t < t_now where a free asset reaches a bound, a bound asset's
+def _next_turning_point(walk: _Walk, seg: _Segment, mu: np.ndarray, last: int):
+    """The largest t < seg.high where a free asset reaches a bound, a bound asset's
     multiplier reaches zero, a slack cap fills or a holding cap's multiplier reaches zero;
     ``(t, (kind, index))`` with kind in lower/upper/release (asset) or cap/uncap (group),
     or ``(0, None)`` when the line reaches t = 0 first."""
     n, free, upper = len(mu), walk.is_free, walk.upper
+    p, q, t_now = seg.p, seg.q, seg.high
     groups, caps, active = walk.groups, walk.caps, walk.active
     times = np.full(n + len(caps), -np.inf)
     kinds = np.zeros(n + len(caps), dtype=np.int8)  # codes into _KINDS
@@ -451,7 +457,7 @@ def _next_turning_point(walk, p, q, sp, sq, mu, nu0, nu1, t_now, last):
     times[:n][to_upper] = (walk.ub[to_upper] - p[to_upper]) / q[to_upper]
     kinds[:n][to_lower], kinds[:n][to_upper] = 0, 1
     rows = walk.rows()
-    g0, g1 = sp - rows.T @ nu0, sq - mu - rows.T @ nu1
+    g0, g1 = seg.sp - rows.T @ seg.nu0, seg.sq - mu - rows.T @ seg.nu1
     release = ~free & ((~upper & (g1 > 1e-14)) | (upper & (g1 < -1e-14)))
     times[:n][release] = -g0[release] / g1[release]
     kinds[:n][release] = 2
@@ -463,7 +469,7 @@ def _next_turning_point(walk, p, q, sp, sq, mu, nu0, nu1, t_now, last):
         times[n:][fills] = (caps[fills] - level[fills]) / slope[fills]
         kinds[n:][fills] = 3
         eta0, eta1 = np.zeros(len(caps)), np.zeros(len(caps))
-        eta0[active], eta1[active] = -nu0[1:], -nu1[1:]
+        eta0[active], eta1[active] = -seg.nu0[1:], -seg.nu1[1:]
         lets_go = holding & (eta1 > 1e-14)
         times[n:][lets_go] = -eta0[lets_go] / eta1[lets_go]
         kinds[n:][lets_go] = 4
@@ -476,17 +482,15 @@ def _next_turning_point(walk, p, q, sp, sq, mu, nu0, nu1, t_now, last):
     return float(times[j]), (_KINDS[kinds[j]], j if j < n else j - n)
 
 
-def _polished(cov, mu, walk, seg, choose_t, status, target, tol) -> CriticalLineSolution:
+def _polished(mu, walk, seg, choose_t, status, target, tol) -> CriticalLineSolution:
     """Re-solve the final free set directly (no accumulated update error), choose t on
     that exact segment and check the KKT conditions there."""
     if not walk.refresh():
         raise _Declined("singular covariance block", walk.steps)
-    p, q, nu0, nu1 = walk.segment(mu)
-    sp, sq = (cov @ np.column_stack([p, q])).T
-    exact = _Segment(p, q, sp, sq, seg.low, seg.high)
+    exact = walk.segment(mu, seg.low, seg.high)
     t = choose_t(exact)
-    w = p + t * q
-    why = _kkt_failure(cov, mu, walk, w, nu0 + t * nu1, t, target, tol)
+    w = exact.p + t * exact.q
+    why = _kkt_failure(mu, walk, w, exact.nu0 + t * exact.nu1, t, target, tol)
     if why:
         raise _Declined(why, walk.steps)
     return CriticalLineSolution(np.clip(w, walk.lb, walk.ub), status, walk.steps, t)

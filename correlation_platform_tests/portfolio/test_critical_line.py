@@ -357,7 +357,8 @@ def test_a_budget_implied_by_holding_caps_is_dropped_from_the_multiplier_system(
         np.zeros(4, dtype=bool),
         [0, 1],
     )
-    p, q, nu0, nu1 = walk.segment(mu)
+    seg = walk.segment(mu)
+    p, q, nu0, nu1 = seg.p, seg.q, seg.nu0, seg.nu1
     np.testing.assert_allclose(groups @ p, [0.5, 0.5], atol=1e-12)
     np.testing.assert_allclose(groups @ q, [0.0, 0.0], atol=1e-12)
     # Stationarity on every (free) asset: S w - t mu = E' nu for any t.
