@@ -248,17 +248,13 @@ def _solve_compiled(
     groups: tuple[np.ndarray, np.ndarray] | None,
     **values: np.ndarray | float,
 ) -> tuple[np.ndarray | None, str, str]:
-    """Load the (already rescaled) data into the cached problem's Parameters and solve."""
+    """Load the (already rescaled, PSD) data into the cached problem's Parameters and
+    solve."""
     p = c.params
     if objective == "target_volatility":
         p["L"].value = covariance_factor(scaled_cov)
     else:
-        scaled = psd_covariance(scaled_cov)
-        if objective == "mean_variance":
-            scaled *= risk_aversion
-        # psd_covariance guarantees what Parameter(PSD=True) would re-check with an O(N^3)
-        # eigen-decomposition on every assignment; save_value skips that second check.
-        p["S"].save_value(scaled)
+        p["S"].save_value(scaled_cov * (risk_aversion if objective == "mean_variance" else 1.0))
     for name, value in values.items():
         p[name].value = value
     if groups is not None:
@@ -380,6 +376,9 @@ def optimize(
         )
 
     scale2 = float(np.mean(np.diag(cov))) or 1.0
+    # psd_covariance guarantees what Parameter(PSD=True) would re-check with an O(N^3)
+    # eigen-decomposition on every assignment (save_value skips that second check).
+    scaled_cov = psd_covariance(cov) / scale2
     walked = None
     # The line takes a budget, bounds and disjoint sector caps; a turnover limit or costs
     # (max_sharpe has no cost term) need the cvxpy programs.
@@ -391,7 +390,7 @@ def optimize(
     ):
         walked = _walk_the_line(
             objective,
-            psd_covariance(cov) / scale2,
+            scaled_cov,
             mu / scale2,
             (lb, ub),
             (gmat, caps) if n_groups else None,
@@ -409,13 +408,13 @@ def optimize(
     budgets = budgets / budgets.sum()
     newton = None
     if objective == "risk_parity" and method == "auto":
-        newton = risk_budget_weights(psd_covariance(cov) / scale2, budgets)
+        newton = risk_budget_weights(scaled_cov, budgets)
     if newton is not None and newton.weights is not None:
         x, status, solver = newton.weights, "optimal", NEWTON
     else:
         x, status, solver = _solve_compiled(
             compiled_problem(n, objective, max_turnover is not None, n_groups, costs),
-            cov / scale2,
+            scaled_cov,
             objective,
             risk_aversion=float(risk_aversion),
             mu=mu / scale2,
