@@ -1,51 +1,99 @@
-"""The backtest report: one self-contained HTML file (plots embedded) plus a markdown summary."""
+"""The backtest report: a verdict first, then the evidence, in one offline HTML file.
+
+The page answers in its first lines whether the champion beats the historical matrix,
+where and how surely (the verdict), then shows the summary table with significance marks,
+every family's tests (Holm-adjusted) and deflated Sharpe ratio, the per-condition table
+and interactive plotly figures (plotly.js embedded once, so the file works offline). The
+same tables come back as markdown for Dagster metadata, and two static PNGs (growth of 1,
+heatmaps) for markdown previews.
+"""
 
 from __future__ import annotations
 
-import base64
 import html
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import plotly.offline
 
+from correlation_platform.backtest import figures
+from correlation_platform.backtest.comparison import RISK_OBJECTIVES, conditions_won, verdict_table
 from correlation_platform.backtest.engine import BacktestResult
-from correlation_platform.backtest.plots import (
-    correlation_heatmaps_png,
-    cumulative_returns_png,
-    drawdown_png,
-    forecast_loss_png,
-)
+from correlation_platform.backtest.metrics import performance_metrics
+from correlation_platform.backtest.plots import correlation_heatmaps_png, cumulative_returns_png
+from correlation_platform.forecasters import BENCHMARK
 
 METRIC_LABELS = {
     "annual_return": "Annual return",
     "annual_volatility": "Annual volatility",
     "sharpe": "Sharpe",
     "sortino": "Sortino",
+    "calmar": "Calmar",
     "max_drawdown": "Max drawdown",
+    "realized_vs_target_volatility": "Realised / target volatility",
+    "share_on_target": "Days within ±20% of target (63-day vol)",
     "mean_turnover": "Turnover per rebalance",
     "annual_turnover": "Annual turnover",
     "information_ratio": "Information ratio vs historical",
     "tracking_error": "Tracking error vs historical",
+    "information_ratio_vs_equal_weight": "Information ratio vs equal weight",
+    "tracking_error_vs_equal_weight": "Tracking error vs equal weight",
+    "bias_statistic": "Bias statistic (1 = calibrated)",
+    "mahalanobis_ratio": "Mahalanobis calibration ratio (1 = calibrated)",
     "mean_frobenius_loss": "Mean Frobenius loss vs realised",
     "n_rebalances": "Rebalances",
     "n_fallbacks": "Optimiser fallbacks",
 }
+PERCENT_METRICS = {
+    "annual_return", "annual_volatility", "max_drawdown", "share_on_target",
+    "tracking_error", "tracking_error_vs_equal_weight",
+}  # fmt: skip
+#: Significance marks: p below each level earns one more star.
+MARKS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:right;font-size:13px}
+th{background:#f4f4f4}.verdict{font-size:1.15em;background:#f6f9ff;border-left:4px solid #36c;
+padding:.6em 1em}.note{color:#666;font-size:12px}
+"""
 
 
 @dataclass
 class Report:
+    """The written report.
+
+    Attributes
+    ----------
+    html_path : Path
+        The self-contained HTML file.
+    markdown : str
+        Verdict and tables for Dagster metadata.
+    metrics_table : pd.DataFrame
+        Metrics by run (columns) and metric label (rows).
+    verdict : str
+        The verdict sentence.
+    verdict_table : pd.DataFrame
+        Every family vs the benchmark (tests, Holm, DSR, conditions won).
+    images : dict
+        Static PNGs (``cumulative_returns``, ``correlation_heatmap``) for markdown.
+    """
+
     html_path: Path
     markdown: str
     metrics_table: pd.DataFrame
+    verdict: str
+    verdict_table: pd.DataFrame
     images: dict[str, bytes]
 
 
-def metrics_table(results: list[BacktestResult]) -> pd.DataFrame:
-    table = pd.DataFrame({r.name: r.metrics for r in results})
-    table = table.reindex([k for k in METRIC_LABELS if k in table.index])
-    table.index = [METRIC_LABELS[k] for k in table.index]
-    return table
+def mark(pvalue: float) -> str:
+    """Stars for a p-value: *** < 0.01, ** < 0.05, * < 0.10."""
+    if pvalue is None or not np.isfinite(pvalue):
+        return ""
+    return next((stars for level, stars in MARKS if pvalue < level), "")
 
 
 def _all_runs(results: list[BacktestResult]) -> list[BacktestResult]:
@@ -58,49 +106,248 @@ def _all_runs(results: list[BacktestResult]) -> list[BacktestResult]:
     return runs
 
 
-def build_report(
-    results: list[BacktestResult], assets: list[str], path: Path, title: str
-) -> Report:
-    """Write the HTML report to ``path``; return it with a markdown summary for Dagster."""
+def metrics_table(results: list[BacktestResult]) -> pd.DataFrame:
+    """Metrics of every run and reference (columns), labelled rows."""
     runs = _all_runs(results)
-    table = metrics_table(runs)
-    main = results[0]
-    images = {
-        "cumulative_returns": cumulative_returns_png({r.name: r.returns for r in runs}),
-        "drawdown": drawdown_png({r.name: r.returns for r in runs}),
-        "forecast_loss": forecast_loss_png({r.name: r.forecast_loss for r in runs}),
-    }
-    if len(main.realized):
-        last = len(main.realized) - 1
-        date = main.forecast_dates[last].date()
-        images["correlation_heatmap"] = correlation_heatmaps_png(
-            main.predicted[last],
-            main.realized[last],
-            assets,
-            f"{main.name}: forecast made {date} vs correlation realised over the next period",
+    columns = {r.name: r.metrics for r in runs}
+    target = (
+        runs[0].config.get("target_volatility")
+        if runs[0].config.get("objective") == "target_volatility"
+        else None
+    )
+    for name, series in runs[0].references.items():
+        if series.notna().sum() > 2:
+            columns[name] = performance_metrics(series.dropna(), target_volatility=target)
+    table = pd.DataFrame(columns)
+    table = table.reindex([k for k in METRIC_LABELS if k in table.index])
+    return table
+
+
+def _format_metrics(table: pd.DataFrame, results: list[BacktestResult]) -> pd.DataFrame:
+    out = table.astype(object).copy()
+    for key in table.index:
+        for col in table.columns:
+            v = table.loc[key, col]
+            if pd.isna(v):
+                out.loc[key, col] = ""
+            elif key in PERCENT_METRICS:
+                out.loc[key, col] = f"{v:.2%}"
+            elif key.startswith("n_"):
+                out.loc[key, col] = f"{v:.0f}"
+            else:
+                out.loc[key, col] = f"{v:.3f}"
+    for r in results:
+        sig = r.significance
+        if sig is None or r.name not in out.columns:
+            continue
+        p_sharpe = sig["pvalue"].get("Sharpe difference, Ledoit-Wolf HAC", np.nan)
+        p_var = sig["pvalue"].get("Diebold-Mariano, realised portfolio variance", np.nan)
+        if "sharpe" in out.index:
+            out.loc["sharpe", r.name] = f"{out.loc['sharpe', r.name]}{mark(p_sharpe)}"
+        if "annual_volatility" in out.index:
+            out.loc["annual_volatility", r.name] = (
+                f"{out.loc['annual_volatility', r.name]}{mark(p_var)}"
+            )
+    out.index = [METRIC_LABELS[k] for k in out.index]
+    return out
+
+
+def verdict_sentence(result: BacktestResult, verdict: pd.DataFrame) -> str:
+    """The champion against the historical matrix, in words and numbers."""
+    if result.name == BENCHMARK or result.benchmark is None or result.significance is None:
+        return (
+            f"The champion is the {BENCHMARK} matrix itself: no forecaster has yet shown "
+            "enough evidence to replace it (the table below compares every challenger with it)."
         )
+    bench = result.benchmark
+    sig = result.significance
+    vol_a, vol_b = result.metrics["annual_volatility"], bench.metrics["annual_volatility"]
+    sh_a, sh_b = result.metrics["sharpe"], bench.metrics["sharpe"]
+    p_dm = sig["pvalue"].get("Diebold-Mariano, realised portfolio variance", np.nan)
+    p_hac = sig["pvalue"].get("Sharpe difference, Ledoit-Wolf HAC", np.nan)
+    p_boot = sig["pvalue"].get("Sharpe difference, Ledoit-Wolf bootstrap", np.nan)
+    wins, of = conditions_won(result)
+    judged = (
+        "lower realised variance"
+        if result.config.get("objective") in RISK_OBJECTIVES
+        else ("a higher Sharpe ratio")
+    )
+    row = verdict.loc[result.name] if result.name in verdict.index else None
+    dsr = (
+        f"; deflated Sharpe ratio {row['deflated_sharpe_ratio']:.2f} for K = {verdict.attrs['n_trials']} configurations tried"
+        if row is not None
+        else ""
+    )
+    significant = (p_dm < 0.05) or (p_hac < 0.05)
+    return (
+        f"{result.name} vs {BENCHMARK}: realised volatility {vol_a / vol_b - 1:+.1%} "
+        f"({vol_a:.2%} vs {vol_b:.2%}, DM p = {p_dm:.3f}), Sharpe {sh_a - sh_b:+.2f} "
+        f"({sh_a:.2f} vs {sh_b:.2f}, Ledoit-Wolf p = {p_hac:.3f} HAC, {p_boot:.3f} bootstrap), "
+        f"{judged} in {wins} of {of} market conditions{dsr}. "
+        + (
+            "The difference is significant at 5%."
+            if significant
+            else "Neither difference is significant at 5%: the evidence does not separate it "
+            "from the historical matrix."
+        )
+    )
+
+
+#: Columns shown as percentages, and as whole numbers, in the report's tables.
+PERCENT_COLUMNS = {
+    "annual_return", "annual_volatility", "max_drawdown", "benchmark_volatility",
+    "share_on_target", "volatility_vs_historical",
+}  # fmt: skip
+COUNT_COLUMNS = {"days"}
+
+
+def _cell(column: str, value, digits: int) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if column in PERCENT_COLUMNS:
+        return f"{value:.2%}"
+    if column in COUNT_COLUMNS:
+        return f"{value:,.0f}"
+    return f"{value:,.{digits}f}"
+
+
+def _table_html(frame: pd.DataFrame, digits: int = 3) -> str:
+    shown = frame.copy().astype(object)
+    for column in frame.columns:
+        shown[column] = [_cell(str(column), v, digits) for v in frame[column]]
+    return '<div style="overflow-x:auto">' + shown.to_html(border=0, escape=True) + "</div>"
+
+
+def build_report(
+    results: list[BacktestResult],
+    assets: list[str],
+    path: Path,
+    title: str,
+    *,
+    n_trials: int | None = None,
+) -> Report:
+    """Write the HTML report to ``path``; return it with the markdown for Dagster.
+
+    Parameters
+    ----------
+    results : list of BacktestResult
+        The champion first, then the other families (each with its benchmark run).
+    assets : list of str
+        Asset names (heatmap labels).
+    path : Path
+        Where the HTML goes.
+    title : str
+        Page title.
+    n_trials : int, optional
+        Configurations tried (families x tuning grid points) for the deflated Sharpe
+        ratio; default the number of runs.
+
+    Returns
+    -------
+    Report
+    """
+    runs = _all_runs(results)
+    main = results[0]
+    challengers = {r.name: r for r in runs if r.significance is not None}
+    k = n_trials if n_trials is not None else len(runs)
+    verdict = verdict_table(challengers, n_trials=k) if challengers else pd.DataFrame()
+    sentence = verdict_sentence(main, verdict)
+    table = metrics_table(results)
+    shown = _format_metrics(table, results)
+    series = {r.name: r.returns for r in runs}
+    series.update({n: s.dropna() for n, s in main.references.items() if s.notna().sum() > 2})
+    target = (
+        main.config.get("target_volatility")
+        if main.config.get("objective") == "target_volatility"
+        else None
+    )
+    figs = [
+        figures.growth_figure(series),
+        figures.drawdown_figure(series),
+        figures.rolling_volatility_figure(series, target),
+        figures.weights_figure(main.weights, main.name),
+        figures.turnover_figure({r.name: r.turnover for r in runs}),
+        figures.condition_figure({r.name: r.regimes for r in runs if r.regimes is not None}),
+    ]
+    if len(main.realized):
+        figs.append(
+            figures.average_correlation_figure(
+                {r.name: (r.weights.index, r.predicted) for r in runs},
+                (main.forecast_dates, main.realized),
+            )
+        )
+        last = len(main.realized) - 1
+        figs.append(
+            figures.heatmaps_figure(
+                main.predicted[last],
+                main.realized[last],
+                assets,
+                f"{main.name}: forecast made {main.forecast_dates[last].date()} vs the "
+                "correlation realised over the next period",
+            )
+        )
+    figs.append(figures.forecast_loss_figure({r.name: r.forecast_loss for r in runs}))
+    config = ", ".join(f"{k_}={v}" for k_, v in main.config.items())
     body = [
         f"<h1>{html.escape(title)}</h1>",
-        "<h2>Metrics</h2>",
-        table.to_html(float_format=lambda v: f"{v:,.4f}"),
+        f'<p class="verdict">{html.escape(sentence)}</p>',
+        f'<p class="note">Configuration: {html.escape(config)}. Marks: Sharpe by the '
+        "Ledoit-Wolf HAC test, volatility by Diebold-Mariano on realised holding-period "
+        "variance, both vs historical; * p &lt; 0.10, ** p &lt; 0.05, *** p &lt; 0.01.</p>",
+        "<h2>Summary</h2>",
+        '<div style="overflow-x:auto">' + shown.to_html(border=0) + "</div>",
     ]
+    if len(verdict):
+        body += [
+            "<h2>Every family vs historical</h2>",
+            '<p class="note">p-values of equal Sharpe ratios (Ledoit-Wolf HAC and '
+            "studentised block bootstrap; Jobson-Korkie-Memmel assumes iid normal returns) "
+            "and of equal realised variance (DM); Holm-adjusted across families; deflated "
+            f"Sharpe ratio with K = {verdict.attrs['n_trials']} configurations tried.</p>",
+            _table_html(verdict),
+        ]
+    if main.significance is not None:
+        body += [
+            f"<h2>{html.escape(main.name)}: tests vs historical</h2>",
+            _table_html(main.significance, 4),
+        ]
+    if main.regimes is not None:
+        body += [
+            f"<h2>{html.escape(main.name)}: market conditions</h2>",
+            '<p class="note">Stress: the volatility indicator (VIX, or a realised proxy) at '
+            "the previous close above the 80th percentile of its history so far; crisis "
+            "windows are calendar spans.</p>",
+            _table_html(main.regimes),
+        ]
+    plotly_js = plotly.offline.get_plotlyjs()
+    body += [fig.to_html(full_html=False, include_plotlyjs=False) for fig in figs]
     for r in runs:
         if r.fallbacks:
             items = "".join(f"<li>{html.escape(f)}</li>" for f in r.fallbacks)
-            body.append(f"<h3>{html.escape(r.name)}: optimiser fallbacks</h3><ul>{items}</ul>")
-    for name, png in images.items():
-        data = base64.b64encode(png).decode()
-        body.append(
-            f"<h2>{name.replace('_', ' ').capitalize()}</h2>"
-            f'<img alt="{name}" src="data:image/png;base64,{data}"/>'
-        )
+            body.append(f"<h3>{html.escape(r.name)}: fallbacks</h3><ul>{items}</ul>")
     page = (
         "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:2em}}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;"
-        "text-align:right}</style></head><body>" + "\n".join(body) + "</body></html>"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style>"
+        f"<script>{plotly_js}</script></head><body>" + "\n".join(body) + "</body></html>"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
-    markdown = f"### {title}\n\n" + table.to_markdown(floatfmt=".4f")
-    return Report(path, markdown, table, images)
+    images = {"cumulative_returns": cumulative_returns_png(series)}
+    if len(main.realized):
+        last = len(main.realized) - 1
+        images["correlation_heatmap"] = correlation_heatmaps_png(
+            main.predicted[last], main.realized[last], assets,
+            f"{main.name}: forecast {main.forecast_dates[last].date()} vs realised",
+        )  # fmt: skip
+    markdown = "\n\n".join(
+        [
+            f"### {title}",
+            f"**Verdict.** {sentence}",
+            shown.to_markdown(),
+            verdict.to_markdown(floatfmt=".3f") if len(verdict) else "",
+            main.regimes.to_markdown(floatfmt=".3f") if main.regimes is not None else "",
+        ]
+    )
+    return Report(path, markdown, table, sentence, verdict, images)

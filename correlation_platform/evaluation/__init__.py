@@ -20,6 +20,15 @@ from correlation_platform.evaluation.selection import (
     forecast_losses,
     tune_and_test,
 )
+from correlation_platform.evaluation.significance import (
+    SharpeDifferenceTest,
+    SharpeRatioTest,
+    deflated_sharpe_ratio,
+    holm_adjust,
+    jobson_korkie_memmel,
+    probabilistic_sharpe_ratio,
+    sharpe_difference_test,
+)
 from correlation_platform.evaluation.splits import TimeSplit, train_validation_test, walk_forward
 
 __all__ = [
@@ -28,16 +37,23 @@ __all__ = [
     "DMResult",
     "PromotionDecision",
     "SelectionResult",
+    "SharpeDifferenceTest",
+    "SharpeRatioTest",
     "TimeSplit",
     "cmd_losses",
     "comparison_table",
     "decide_promotion",
+    "deflated_sharpe_ratio",
     "diebold_mariano",
     "forecast_losses",
     "frobenius_losses",
     "gmv_variance_losses",
+    "holm_adjust",
+    "jobson_korkie_memmel",
     "model_confidence_set",
+    "probabilistic_sharpe_ratio",
     "qlike_losses",
+    "sharpe_difference_test",
     "train_validation_test",
     "tune_and_test",
     "walk_forward",

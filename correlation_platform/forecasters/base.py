@@ -37,6 +37,10 @@ class CorrelationForecaster(BaseEstimator):
     #: Gram-type estimators (sample, EWMA) are PSD by construction: the O(N^3) eigenvalue
     #: check is skipped and ``min_eigenvalues_before_`` is NaN, meaning "not computed".
     psd_by_construction: ClassVar[bool] = False
+    #: Whether a refit on more history changes later forecasts. False for the families
+    #: whose fit only records the assets (every forecast reads its own trailing rows), so a
+    #: walk-forward backtest fits them once and streams one path instead of refitting.
+    refit_changes_path: ClassVar[bool] = True
     #: Packages (beyond numpy, pandas, scipy, scikit-learn) needed to unpickle a fitted model.
     runtime_packages: ClassVar[tuple[str, ...]] = ()
 

@@ -44,6 +44,7 @@ class DenoisedForecaster(CorrelationForecaster):
     """Trailing sample correlation with its noise eigenvalues flattened (Marcenko-Pastur)."""
 
     name: ClassVar[str] = "denoised"
+    refit_changes_path: ClassVar[bool] = False
 
     def __init__(self, window: int = 252):
         self.window = window

@@ -25,6 +25,7 @@ class EWMAForecaster(RecursiveForecaster):
     """
 
     name: ClassVar[str] = "ewma"
+    refit_changes_path: ClassVar[bool] = False
     psd_by_construction: ClassVar[bool] = True
 
     def __init__(self, decay: float = 0.97, min_periods: int = 63):

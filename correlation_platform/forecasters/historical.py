@@ -23,6 +23,7 @@ class HistoricalForecaster(RecursiveForecaster):
     """
 
     name: ClassVar[str] = "historical"
+    refit_changes_path: ClassVar[bool] = False
     psd_by_construction: ClassVar[bool] = True
 
     def __init__(self, window: int = 252):

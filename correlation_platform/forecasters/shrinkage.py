@@ -101,6 +101,7 @@ class LedoitWolfForecaster(CorrelationForecaster):
     """
 
     name: ClassVar[str] = "ledoit_wolf"
+    refit_changes_path: ClassVar[bool] = False
 
     def __init__(
         self, window: int = 252, target: str = "constant_correlation", method: str = "linear"

@@ -85,6 +85,7 @@ class TICForecaster(CorrelationForecaster):
     """Theory-implied correlation from a sector ``tree`` and the trailing ``window`` days."""
 
     name: ClassVar[str] = "tic"
+    refit_changes_path: ClassVar[bool] = False
 
     def __init__(self, tree: pd.DataFrame | None = None, window: int = 252, denoise: bool = True):
         self.tree = tree

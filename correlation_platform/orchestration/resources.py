@@ -1,7 +1,7 @@
 """Dagster resources: where data comes from, where models go, and the run settings."""
 
 import os
-from typing import Any
+from typing import Any, Literal
 
 from dagster import ConfigurableResource
 from pydantic import Field
@@ -43,17 +43,27 @@ class PlatformSettings(ConfigurableResource):
     tuning_budget_seconds: float = Field(300.0, description="per family: grid search time cap")
     promotion_margin: float = Field(0.01, description="relative test-loss gain a challenger needs")
     promotion_alpha: float = Field(0.10, description="Diebold-Mariano level a challenger needs")
-    objective: str = Field("min_variance", description="optimiser objective for target weights")
-    volatility_model: str = Field("garch", description="garch (EWMA fallback per asset) or ewma")
-    expected_returns: str = Field("james_stein", description="zero, historical or james_stein")
+    objective: Literal[
+        "min_variance", "mean_variance", "target_volatility", "max_sharpe", "risk_parity"
+    ] = Field("min_variance", description="optimiser objective (daily chain and backtest)")
+    volatility_model: Literal["garch", "ewma"] = Field(
+        "garch", description="garch (EWMA fallback per asset) or ewma"
+    )
+    expected_returns: Literal["zero", "historical", "james_stein"] = Field(
+        "james_stein", description="zero, historical or james_stein"
+    )
     sector_cap: float = Field(0.0, description="max weight per sector (0: no cap)")
     target_volatility: float = Field(0.10, description="annualised, for target_volatility")
     max_weight: float = Field(0.25, description="upper bound per asset (long-only)")
     nav: float = Field(1_000_000.0, description="portfolio value the orders are sized for")
     cost_bps: float = Field(5.0, description="transaction cost per unit of turnover, bps")
+    max_turnover: float = Field(0.0, description="max turnover per rebalance (0: no limit)")
     min_trade_notional: float = Field(500.0, description="orders below this are dropped")
     train_size: int = Field(504, description="backtest: days before the first rebalance")
     refit_every: int = Field(252, description="backtest: days between refits")
+    backtest_workers: int = Field(
+        2, description="backtest: local worker processes (a Dask cluster if configured)"
+    )
     outlier_z: float = Field(15.0, description="winsorise returns beyond this robust z (0: off)")
     drift_ratio_threshold: float = Field(1.5, description="recent / baseline CMD that means drift")
     drift_absolute_threshold: float = Field(0.25, description="recent CMD ceiling")

@@ -16,12 +16,18 @@ from correlation_platform.portfolio.optimizer import (
     optimize_weights,
 )
 from correlation_platform.portfolio.orders import rebalance_orders
+from correlation_platform.portfolio.rebalance import (
+    PortfolioConstraints,
+    portfolio_constraints,
+    rebalance_weights,
+)
 
 __all__ = [
     "EXPECTED_RETURNS",
     "OBJECTIVES",
     "VOLATILITY_MODELS",
     "OptimizationResult",
+    "PortfolioConstraints",
     "VolatilityForecast",
     "covariance_from",
     "ewma_volatility_forecast",
@@ -29,5 +35,7 @@ __all__ = [
     "garch_volatility_forecast",
     "optimize",
     "optimize_weights",
+    "portfolio_constraints",
     "rebalance_orders",
+    "rebalance_weights",
 ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -104,3 +105,197 @@ def expected_returns(
 def covariance_from(correlation: pd.DataFrame, volatility: pd.Series) -> pd.DataFrame:
     vol = volatility.reindex(correlation.columns).to_numpy(float)
     return corr_to_cov(correlation, vol)
+
+
+#: Returns (rows) the GARCH fit of a path sees at most, as in the daily chain.
+GARCH_WINDOW = 1500
+#: Fewer rows than this make a GARCH(1,1) fit meaningless: EWMA is used instead.
+GARCH_MIN_ROWS = 250
+#: arch's backcast: exponentially weighted first 75 squared residuals, weights 0.94^k.
+BACKCAST_ROWS, BACKCAST_DECAY = 75, 0.94
+#: GARCH works in percent returns (arch's advice for well-scaled optimisation).
+PERCENT = 100.0
+
+Estimator = str | Callable[[pd.DataFrame], pd.Series]
+
+
+@dataclass(frozen=True)
+class InputPath:
+    """Point-in-time optimiser inputs at each rebalance row of a walk-forward run.
+
+    Attributes
+    ----------
+    positions : ndarray
+        Row positions of the rebalances in the returns frame.
+    daily_volatility : ndarray
+        len(positions) x N daily volatility forecasts, each from rows up to that position.
+    expected_returns : ndarray
+        len(positions) x N daily expected returns, each from rows up to that position.
+    volatility_model : str
+        Name of the volatility estimator (or the callable's name).
+    expected_returns_model : str
+        Name of the expected-return estimator (or the callable's name).
+    fallbacks : list of str
+        Per asset and refit, where GARCH failed and EWMA was used (with the reason).
+    """
+
+    positions: np.ndarray
+    daily_volatility: np.ndarray
+    expected_returns: np.ndarray
+    volatility_model: str
+    expected_returns_model: str
+    fallbacks: list[str] = field(default_factory=list)
+
+
+def check_estimator(value: Estimator, accepted: tuple[str, ...], parameter: str) -> None:
+    """Refuse an estimator that is neither an accepted name nor a callable (before any work)."""
+    if callable(value) or value in accepted:
+        return
+    raise ValueError(f"{parameter}={value!r} is not accepted: use one of {accepted} or a callable")
+
+
+def _garch_params(series: np.ndarray) -> np.ndarray:
+    """(mu, omega, alpha, beta) of a constant-mean GARCH(1,1) fitted by arch (percent units)."""
+    from arch import arch_model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = arch_model(
+            series, mean="Constant", vol="GARCH", p=1, q=1, dist="normal", rescale=False
+        ).fit(disp="off", show_warning=False)
+    if res.convergence_flag != 0:
+        raise RuntimeError(f"optimizer flag {res.convergence_flag}")
+    params = res.params.to_numpy(dtype=float)
+    if params[2] + params[3] >= 1.0:
+        raise RuntimeError(f"alpha + beta = {params[2] + params[3]:.3f} >= 1")
+    return params
+
+
+def garch_horizon_variance(
+    eps: np.ndarray, params: np.ndarray, rows: np.ndarray, horizon: int
+) -> np.ndarray:
+    """Average GARCH(1,1) variance over the ``horizon`` days after each row in ``rows``.
+
+    ``eps`` are the residuals (percent) from the first row of the fit window on; the
+    conditional variance is filtered with fixed ``params`` (arch's backcast start), so the
+    forecast at a row uses residuals up to that row only. Equals arch's
+    ``forecast(horizon).variance.mean()`` at the last row of the fit window.
+    """
+    from scipy.signal import lfilter
+
+    _, omega, alpha, beta = params
+    tau = min(BACKCAST_ROWS, len(eps))
+    w = BACKCAST_DECAY ** np.arange(tau)
+    back = float(w @ eps[:tau] ** 2 / w.sum())
+    drive = omega + alpha * np.concatenate([[back], eps[:-1] ** 2])
+    sigma2 = lfilter([1.0], [1.0, -beta], drive, zi=[beta * back])[0]
+    nxt = omega + alpha * eps[rows] ** 2 + beta * sigma2[rows]  # sigma^2 at row + 1
+    phi = alpha + beta
+    unconditional = omega / (1.0 - phi)
+    decay = np.mean(phi ** np.arange(horizon))  # average of phi^(k-1), k = 1..h
+    return unconditional + decay * (nxt - unconditional)
+
+
+def _garch_path(
+    x: np.ndarray, positions: np.ndarray, ewma: np.ndarray, horizon: int, refit_every: int,
+    assets: list[str], dates: pd.DatetimeIndex,
+) -> tuple[np.ndarray, list[str]]:  # fmt: skip
+    """GARCH volatility at each position: refit every ``refit_every`` rows on the last
+    ``GARCH_WINDOW`` rows, filter forward with fixed parameters in between."""
+    out = np.empty((len(positions), x.shape[1]))
+    fallbacks = []
+    start = 0
+    while start < len(positions):
+        fit_pos = int(positions[start])
+        stop = start
+        while stop < len(positions) and positions[stop] - fit_pos < refit_every:
+            stop += 1
+        block = positions[start:stop]
+        first = max(0, fit_pos + 1 - GARCH_WINDOW)
+        for j in range(x.shape[1]):
+            series = x[first : fit_pos + 1, j] * PERCENT
+            try:
+                if len(series) < GARCH_MIN_ROWS:
+                    raise RuntimeError(f"{len(series)} rows < {GARCH_MIN_ROWS}")
+                params = _garch_params(series)
+                eps = x[first : int(block[-1]) + 1, j] * PERCENT - params[0]
+                var = garch_horizon_variance(eps, params, block - first, horizon)
+                out[start:stop, j] = np.sqrt(var) / PERCENT
+            except (RuntimeError, ValueError, np.linalg.LinAlgError) as exc:
+                out[start:stop, j] = ewma[start:stop, j]
+                fallbacks.append(f"{dates[fit_pos].date()} {assets[j]}: ewma ({exc})")
+        start = stop
+    return out, fallbacks
+
+
+def _name(estimator: Estimator) -> str:
+    return estimator if isinstance(estimator, str) else getattr(estimator, "__name__", "callable")
+
+
+def input_path(
+    returns: pd.DataFrame,
+    positions: np.ndarray,
+    *,
+    volatility: Estimator = "ewma",
+    expected_returns_method: Estimator = "james_stein",
+    horizon: int = 21,
+    refit_every: int = 252,
+    halflife: float = 21.0,
+) -> InputPath:
+    """Volatility and expected-return forecasts as of each rebalance row, point in time.
+
+    Each row's inputs come from rows up to that position only (the EWMA and GARCH filters
+    are causal; GARCH is refitted every ``refit_every`` rows on the trailing
+    ``GARCH_WINDOW`` rows and filtered forward in between; expected returns and callables
+    see ``returns.iloc[: position + 1]``), so the path is what the daily chain would have
+    computed on each of those days.
+
+    Parameters
+    ----------
+    returns : pd.DataFrame
+        Daily returns, one column per asset.
+    positions : ndarray
+        Increasing row positions of the rebalances.
+    volatility : {"ewma", "garch"} or callable
+        A name from ``VOLATILITY_MODELS`` or ``f(known_returns) -> daily vol Series``.
+    expected_returns_method : {"zero", "historical", "james_stein"} or callable
+        A name from ``EXPECTED_RETURNS`` or ``f(known_returns) -> daily mean Series``.
+    horizon : int
+        Days the GARCH variance is averaged over.
+    refit_every : int
+        Rows between GARCH refits.
+    halflife : float
+        EWMA half-life (days).
+
+    Returns
+    -------
+    InputPath
+    """
+    check_estimator(volatility, VOLATILITY_MODELS, "volatility")
+    check_estimator(expected_returns_method, EXPECTED_RETURNS, "expected_returns")
+    positions = np.asarray(positions, dtype=int)
+    assets = list(returns.columns)
+    ewma = ewma_volatility(returns, halflife, annualise=False).to_numpy()[positions]
+    fallbacks: list[str] = []
+    if callable(volatility):
+        vol = np.vstack(
+            [volatility(returns.iloc[: p + 1]).reindex(assets).to_numpy(float) for p in positions]
+        )
+    elif volatility == "garch":
+        vol, fallbacks = _garch_path(
+            returns.to_numpy(dtype=float), positions, ewma, horizon, refit_every, assets,
+            pd.DatetimeIndex(returns.index),
+        )  # fmt: skip
+    else:
+        vol = ewma
+    if callable(expected_returns_method):
+        mu = [expected_returns_method(returns.iloc[: p + 1]) for p in positions]
+    else:
+        mu = [expected_returns(returns.iloc[: p + 1], expected_returns_method) for p in positions]
+    mu_arr = np.vstack([m.reindex(assets).to_numpy(float) for m in mu])
+    for name, arr in (("volatility", vol), ("expected_returns", mu_arr)):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"the {name} estimator returned NaN or inf for some asset")
+    return InputPath(
+        positions, vol, mu_arr, _name(volatility), _name(expected_returns_method), fallbacks
+    )

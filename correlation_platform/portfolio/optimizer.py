@@ -157,8 +157,15 @@ def _build(n: int, objective: str, turnover: bool, costs: bool, n_groups: int) -
     if objective == "max_sharpe":
         # Cornuejols-Tutuncu: y = kappa w, min y'Sy s.t. mu'y = 1, sum y = kappa.
         y, kappa = cp.Variable(n, name="y"), cp.Variable(name="kappa", nonneg=True)
+        if costs:
+            # The Sharpe ratio net of costs, (mu'w - c |w - w0|) / sqrt(w'Sw): homogeneous
+            # in (y, kappa), and ">= 1" is tight at the optimum (scaling y down helps).
+            trade = cp.Variable(n, name="trade")
+            budget = [trade == y - p["w0"] * kappa, p["mu"] @ y - p["tc"] * cp.norm1(trade) >= 1]
+        else:
+            budget = [p["mu"] @ y == 1]
         cons = [
-            p["mu"] @ y == 1,
+            *budget,
             cp.sum(y) == kappa,
             y >= p["lb"] * kappa,
             y <= p["ub"] * kappa,
@@ -221,7 +228,7 @@ def _solve(c: _Compiled) -> tuple[np.ndarray | None, str, str]:
     for solver in (SOLVER, BACKUP_SOLVER):
         try:
             c.problem.solve(
-                solver=solver, warm_start=True, enforce_dpp=True, **_solver_options(solver, n)
+                solver=solver, warm_start=False, enforce_dpp=True, **_solver_options(solver, n)
             )
         except cp.error.SolverError as exc:
             status = f"solver error: {exc}"
@@ -381,13 +388,8 @@ def optimize(
     scaled_cov = psd_covariance(cov) / scale2
     walked = None
     # The line takes a budget, bounds and disjoint sector caps; a turnover limit or costs
-    # (max_sharpe has no cost term) need the cvxpy programs.
-    if (
-        method == "auto"
-        and max_turnover is None
-        and objective in _ON_THE_LINE
-        and not (costs and objective != "max_sharpe")
-    ):
+    # need the cvxpy programs.
+    if method == "auto" and max_turnover is None and objective in _ON_THE_LINE and not costs:
         walked = _walk_the_line(
             objective,
             scaled_cov,

@@ -150,6 +150,34 @@ class MlflowStore:
             self._log_bytes("decision.txt", decision.reason.encode())
         return run.info.run_id
 
+    def log_backtest(
+        self, run_id: str, report: Path, metrics: dict[str, float], tables: dict[str, str]
+    ) -> None:
+        """Attach a backtest report (HTML file), its headline metrics and markdown tables
+        to an existing run (the champion's training run).
+
+        Parameters
+        ----------
+        run_id : str
+            The run to attach to.
+        report : Path
+            The HTML report file.
+        metrics : dict
+            Metric name -> value (non-finite values are skipped).
+        tables : dict
+            Artifact file name -> markdown text.
+        """
+        client = self.client
+        client.log_artifact(run_id, str(report), artifact_path="backtest")
+        for name, value in metrics.items():
+            if value == value and abs(value) != float("inf"):
+                client.log_metric(run_id, name, float(value))
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, text in tables.items():
+                path = Path(tmp) / name
+                path.write_text(text, encoding="utf-8")
+                client.log_artifact(run_id, str(path), artifact_path="backtest")
+
     def set_alias(self, alias: str, version_: str) -> None:
         self.client.set_registered_model_alias(self.registered_model, alias, version_)
 

@@ -1,12 +1,52 @@
+import re
+
+import pytest
+
 from correlation_platform.backtest import build_report, run_backtest
+from correlation_platform.backtest.report import mark
 
 
-def test_report_embeds_the_plots_and_metrics(regime_returns, tmp_path):
-    res = run_backtest(regime_returns, "ewma", rebalance_every=21, train_size=300)
-    report = build_report([res], list(regime_returns.columns), tmp_path / "r.html", "demo")
-    html = report.html_path.read_text()
-    for name in ("cumulative_returns", "drawdown", "forecast_loss", "correlation_heatmap"):
-        assert f'alt="{name}" src="data:image/png;base64,' in html
-        assert report.images[name][:8] == b"\x89PNG\r\n\x1a\n"
-    assert list(report.metrics_table.columns) == ["ewma", "historical"]
-    assert "Sharpe" in report.markdown and "Information ratio vs historical" in report.markdown
+@pytest.fixture(scope="module")
+def report(regime_returns, tmp_path_factory):
+    kwargs = dict(rebalance_every=21, train_size=300, objective="target_volatility")
+    res = run_backtest(regime_returns, "ewma", **kwargs)
+    other = run_backtest(regime_returns, "ledoit_wolf", benchmark=res.benchmark, **kwargs)
+    path = tmp_path_factory.mktemp("report") / "r.html"
+    return build_report([res, other], list(regime_returns.columns), path, "demo", n_trials=9)
+
+
+def test_report_is_one_offline_page_with_the_verdict_first(report):
+    page = report.html_path.read_text()
+    body = page[page.index("<body>") :]
+    assert body.index('class="verdict"') < body.index("<h2>Summary</h2>")
+    assert report.verdict.startswith("ewma vs historical: realised volatility")
+    assert re.search(r"DM p = \d\.\d{3}.*Ledoit-Wolf p = \d\.\d{3} HAC", report.verdict)
+    assert re.search(r"in \d of \d market conditions", report.verdict)
+    # plotly.js embedded once in the head; the figures load nothing from outside.
+    head = page[: page.index("<body>")]
+    assert head.count("<script>") == 1 and "plotly.js v" in head
+    assert "<script src" not in body and "cdn.plot.ly" not in body
+    assert body.count("Plotly.newPlot") >= 9
+    for heading in ("Every family vs historical", "tests vs historical", "market conditions"):
+        assert heading in page
+    assert "Rolling 1-year realised volatility" in page and "target 10%" in page
+
+
+def test_report_tables_and_markdown(report):
+    assert {"ewma", "historical", "ledoit_wolf", "equal_weight"} <= set(
+        report.metrics_table.columns
+    )
+    assert "calmar" in report.metrics_table.index
+    assert report.verdict_table.attrs["n_trials"] == 9
+    assert set(report.verdict_table.index) == {"ewma", "ledoit_wolf"}
+    assert {"lw_hac_pvalue", "lw_hac_holm", "deflated_sharpe_ratio", "conditions_won"} <= set(
+        report.verdict_table.columns
+    )
+    assert (report.verdict_table["lw_hac_holm"] >= report.verdict_table["lw_hac_pvalue"]).all()
+    assert report.markdown.startswith("### demo") and "**Verdict.**" in report.markdown
+    for png in report.images.values():
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_significance_marks():
+    assert [mark(p) for p in (0.001, 0.02, 0.07, 0.5, float("nan"))] == ["***", "**", "*", "", ""]

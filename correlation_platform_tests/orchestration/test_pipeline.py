@@ -15,7 +15,9 @@ from correlation_platform_tests.orchestration.test_definitions import ASSETS
 SYNTHETIC = MarketDataResource(
     source="synthetic", options={"kind": "regime", "n_assets": 5, "n_days": 900, "seed": 3}
 )
-SETTINGS = PlatformSettings(train_size=300, tuning_budget_seconds=5.0)
+SETTINGS = PlatformSettings(
+    train_size=300, tuning_budget_seconds=5.0, objective="target_volatility", backtest_workers=1
+)
 
 
 @pytest.mark.slow

@@ -98,6 +98,7 @@ def trained_forecasters(
         "test_losses": {k: v.tolist() for k, v in selection.test_losses.items()},
         "test_dates": [str(d.date()) for d in selection.test_losses.index],
         "test_mean": test,
+        "n_configurations": len(selection.validation),
         "train_end": str(dates[-1].date()),
         "mlflow_run_id": logged.run_id,
         "model_uri": logged.model_uri,

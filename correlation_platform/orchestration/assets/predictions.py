@@ -5,6 +5,7 @@ import json
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
+from correlation_platform.backtest.metrics import TRADING_DAYS
 from correlation_platform.orchestration.assets._forecasters import features_for
 from correlation_platform.orchestration.assets._metadata import markdown_table
 from correlation_platform.orchestration.checks import (
@@ -21,11 +22,11 @@ from correlation_platform.orchestration.resources import (
 )
 from correlation_platform.paths import subdir
 from correlation_platform.portfolio import (
-    covariance_from,
     ewma_volatility_forecast,
     expected_returns,
     garch_volatility_forecast,
-    optimize,
+    portfolio_constraints,
+    rebalance_weights,
 )
 from correlation_platform.portfolio import (
     rebalance_orders as make_orders,
@@ -104,7 +105,7 @@ def volatility_forecast(
     else:
         vol = ewma_volatility_forecast(known).to_frame()
         vol["model"] = "ewma"
-    vol["annualised_volatility"] = vol["daily_volatility"] * 252**0.5
+    vol["annualised_volatility"] = vol["daily_volatility"] * TRADING_DAYS**0.5
     return Output(
         vol,
         metadata={
@@ -131,30 +132,36 @@ def target_weights(
     market_data: MarketDataResource,
     settings: PlatformSettings,
 ):
-    """Optimised weights from D R D with the configured objective (solver in metadata)."""
-    cov = covariance_from(predicted_correlation, volatility_forecast["daily_volatility"])
+    """Optimised weights from D R D with the configured objective (solver in metadata).
+
+    Built by the same two functions as every backtest rebalance
+    (``portfolio_constraints`` and ``rebalance_weights``), so the backtest tests this step.
+    """
     known, _ = _known(asset_returns, context.partition_key)
     mu = expected_returns(known, settings.expected_returns)
-    bounds = (0.0, settings.max_weight)
-    groups, caps = None, None
-    if settings.sector_cap > 0:
-        sectors = market_data.load().sectors
-        if "sector" in sectors.columns:
-            groups = sectors["sector"].reindex(cov.columns)
-            caps = dict.fromkeys(groups.dropna().unique(), settings.sector_cap)
-    res = optimize(
-        cov,
-        settings.objective,
-        expected_returns=mu,
+    current = _current_weights()
+    constraints = portfolio_constraints(
+        list(predicted_correlation.columns),
+        bounds=(0.0, settings.max_weight),
+        sectors=market_data.load().sectors if settings.sector_cap > 0 else None,
+        sector_cap=settings.sector_cap or None,
+        max_turnover=settings.max_turnover or None,
+        cost_bps=settings.cost_bps,
+        horizon=settings.horizon,
+    )
+    res = rebalance_weights(
+        predicted_correlation,
+        volatility_forecast["daily_volatility"],
+        mu,
+        objective=settings.objective,
+        constraints=constraints,
         target_volatility=settings.target_volatility,
-        bounds=bounds,
-        groups=groups,
-        group_caps=caps,
+        current_weights=current,
     )
     if res.fallback:
         context.log.warning(f"optimiser fallback {res.fallback}: {res.reason}")
     frame = res.weights.to_frame("weight")
-    frame["expected_return_annual"] = mu.reindex(frame.index) * 252
+    frame["expected_return_annual"] = mu.reindex(frame.index) * TRADING_DAYS
     yield Output(
         frame,
         metadata={
@@ -169,7 +176,7 @@ def target_weights(
             "weights": markdown_table(frame.sort_values("weight", ascending=False)),
         },
     )
-    yield check_weights(res.weights, bounds)
+    yield check_weights(res.weights, constraints.bounds)
 
 
 def _current_weights() -> pd.Series | None:

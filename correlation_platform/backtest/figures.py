@@ -1,0 +1,151 @@
+"""Interactive report figures (plotly), one function per figure.
+
+Each returns a ``plotly.graph_objects.Figure``; :mod:`.report` embeds them in one offline
+HTML page with plotly.js included once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from correlation_platform.backtest.metrics import drawdown, rolling_volatility
+
+#: Figure height in pixels (one screen holds two).
+HEIGHT = 380
+
+
+def _layout(fig: go.Figure, title: str, **kwargs) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        height=kwargs.pop("height", HEIGHT),
+        margin={"l": 60, "r": 20, "t": 50, "b": 40},
+        hovermode=kwargs.pop("hovermode", "x unified"),
+        legend={"orientation": "h", "y": -0.15},
+        template="plotly_white",
+        **kwargs,
+    )
+    return fig
+
+
+def growth_figure(series: dict[str, pd.Series]) -> go.Figure:
+    """Growth of 1 after costs, log scale, one line per run."""
+    fig = go.Figure()
+    for name, r in series.items():
+        wealth = (1.0 + r.fillna(0.0)).cumprod()
+        fig.add_trace(go.Scatter(x=wealth.index, y=wealth.to_numpy(), name=name, mode="lines"))
+    fig.update_yaxes(type="log")
+    return _layout(fig, "Growth of 1 (after costs)")
+
+
+def drawdown_figure(series: dict[str, pd.Series]) -> go.Figure:
+    """Drawdown from the running peak, one line per run."""
+    fig = go.Figure()
+    for name, r in series.items():
+        fig.add_trace(
+            go.Scatter(x=r.index, y=drawdown(r.fillna(0.0)).to_numpy(), name=name, mode="lines")
+        )
+    fig.update_yaxes(tickformat=".0%")
+    return _layout(fig, "Drawdown")
+
+
+def rolling_volatility_figure(
+    series: dict[str, pd.Series], target: float | None = None
+) -> go.Figure:
+    """Trailing one-year realised volatility, with the target when there is one."""
+    fig = go.Figure()
+    for name, r in series.items():
+        vol = rolling_volatility(r)
+        fig.add_trace(go.Scatter(x=vol.index, y=vol.to_numpy(), name=name, mode="lines"))
+    if target is not None:
+        fig.add_hline(y=target, line_dash="dash", annotation_text=f"target {target:.0%}")
+    fig.update_yaxes(tickformat=".0%")
+    return _layout(fig, "Rolling 1-year realised volatility")
+
+
+def weights_figure(weights: pd.DataFrame, name: str) -> go.Figure:
+    """Target weights at each rebalance, stacked."""
+    fig = go.Figure()
+    for asset in weights.columns:
+        fig.add_trace(
+            go.Scatter(
+                x=weights.index,
+                y=weights[asset].to_numpy(),
+                name=str(asset),
+                mode="lines",
+                stackgroup="w",
+                line={"width": 0.5},
+            )
+        )
+    fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    return _layout(fig, f"{name}: target weights at each rebalance")
+
+
+def turnover_figure(turnover: dict[str, pd.Series]) -> go.Figure:
+    """Turnover per rebalance, one trace per run."""
+    fig = go.Figure()
+    for name, t in turnover.items():
+        fig.add_trace(go.Scatter(x=t.index, y=t.to_numpy(), name=name, mode="lines+markers"))
+    return _layout(fig, "Turnover per rebalance (sum of |weight changes|)")
+
+
+def _average_off_diagonal(stack: np.ndarray) -> np.ndarray:
+    n = stack.shape[-1]
+    return (stack.sum(axis=(1, 2)) - n) / (n * (n - 1))
+
+
+def average_correlation_figure(
+    predicted: dict[str, tuple[pd.DatetimeIndex, np.ndarray]],
+    realized: tuple[pd.DatetimeIndex, np.ndarray],
+) -> go.Figure:
+    """Predicted vs realised average pairwise correlation at each rebalance: does the
+    forecast see stress (correlations converging) coming?"""
+    fig = go.Figure()
+    dates, mats = realized
+    fig.add_trace(
+        go.Scatter(
+            x=dates, y=_average_off_diagonal(mats), name="realised (next period)",
+            mode="lines", line={"color": "black", "width": 2},
+        )
+    )  # fmt: skip
+    for name, (d, m) in predicted.items():
+        fig.add_trace(go.Scatter(x=d, y=_average_off_diagonal(m), name=name, mode="lines"))
+    return _layout(fig, "Average pairwise correlation: forecast vs realised over the period")
+
+
+def heatmaps_figure(
+    predicted: np.ndarray, realized: np.ndarray, assets: list[str], title: str
+) -> go.Figure:
+    """Predicted, realised and their difference, side by side."""
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("predicted", "realised", "difference"))
+    for col, m in enumerate((predicted, realized, predicted - realized), start=1):
+        fig.add_trace(
+            go.Heatmap(
+                z=m, x=assets, y=assets, zmin=-1, zmax=1, colorscale="RdBu_r",
+                showscale=col == 3,
+            ),
+            row=1, col=col,
+        )  # fmt: skip
+        fig.update_yaxes(autorange="reversed", row=1, col=col)
+    return _layout(fig, title, height=460, hovermode="closest")
+
+
+def forecast_loss_figure(losses: dict[str, pd.Series]) -> go.Figure:
+    """Frobenius distance of each forecast to the realised correlation."""
+    fig = go.Figure()
+    for name, loss in losses.items():
+        fig.add_trace(go.Scatter(x=loss.index, y=loss.to_numpy(), name=name, mode="lines"))
+    return _layout(fig, "Forecast error: Frobenius distance to the realised correlation")
+
+
+def condition_figure(regimes: dict[str, pd.DataFrame]) -> go.Figure:
+    """Annualised volatility per market condition, one bar group per run."""
+    fig = go.Figure()
+    for name, table in regimes.items():
+        if "annual_volatility" not in table:
+            continue
+        fig.add_trace(go.Bar(x=list(table.index), y=table["annual_volatility"], name=name))
+    fig.update_yaxes(tickformat=".0%")
+    return _layout(fig, "Realised volatility per market condition", barmode="group")
