@@ -20,8 +20,9 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
+# `make run OBJECTIVE=target_volatility` sets settings.objective (default min_variance).
 run: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/python -m correlation_platform.orchestration.materialize_all
+	$(BIN)/python -m correlation_platform.orchestration.materialize_all $(if $(OBJECTIVE),--objective $(OBJECTIVE))
 
 test: install
 	$(BIN)/ruff check .

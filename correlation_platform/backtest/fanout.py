@@ -47,6 +47,7 @@ Key = tuple[str, str]
 
 
 def _family_task(
+    name: str,
     returns: pd.DataFrame,
     forecaster: CorrelationForecaster,
     features: pd.DataFrame | None,
@@ -56,42 +57,34 @@ def _family_task(
     options: dict,
 ) -> tuple[dict[str, BacktestResult], float]:
     """One family: its forecast path once, then every objective (a path does not depend on
-    the objective)."""
+    the objective). ``benchmarks`` None: this family is the benchmark."""
     started = time.perf_counter()
     first = next(iter(configs.values()))
     # One BLAS thread in every task, in process or not: a reduction split over a different
     # number of threads rounds differently, and results must not depend on the worker count.
     with threadpool_limits(limits=1):
-        return _family_runs(
-            returns, forecaster, features, configs, inputs, benchmarks, options, first, started
-        )
-
-
-def _family_runs(
-    returns, forecaster, features, configs, inputs, benchmarks, options, first, started
-):
-    predicted = forecast_path(
-        returns,
-        features,
-        forecaster,
-        inputs.positions,
-        refit_every=first.refit_every,
-        horizon=first.rebalance_every,
-        progress=lambda _: None,
-    )
-    out = {
-        objective: evaluate_backtest(
+        predicted = forecast_path(
             returns,
-            forecaster.name,
-            predicted,
-            inputs=inputs,
-            config=config,
-            benchmark=True if benchmarks is None else benchmarks[objective],
+            features,
+            forecaster,
+            inputs.positions,
+            refit_every=first.refit_every,
+            horizon=first.rebalance_every,
             progress=lambda _: None,
-            **options,
         )
-        for objective, config in configs.items()
-    }
+        out = {
+            objective: evaluate_backtest(
+                returns,
+                name,
+                predicted,
+                inputs=inputs,
+                config=config,
+                benchmark=True if benchmarks is None else benchmarks[objective],
+                progress=lambda _: None,
+                **options,
+            )
+            for objective, config in configs.items()
+        }
     return out, time.perf_counter() - started
 
 
@@ -182,7 +175,21 @@ def run_backtests(
         return out
 
     results = run_all(
-        [(BENCHMARK, (returns, get_forecaster(BENCHMARK), None, configs, inputs, None, options))]
+        [
+            (
+                BENCHMARK,
+                (
+                    BENCHMARK,
+                    returns,
+                    get_forecaster(BENCHMARK),
+                    None,
+                    configs,
+                    inputs,
+                    None,
+                    options,
+                ),
+            )
+        ]
     )
     benches = {obj: results[(BENCHMARK, obj)] for obj in objectives}
     jobs = []
@@ -190,7 +197,7 @@ def run_backtests(
         if name == BENCHMARK and model.name == BENCHMARK:
             continue
         feats = features if model.name in USES_FEATURES else None
-        jobs.append((name, (returns, clone(model), feats, configs, inputs, benches, options)))
+        jobs.append((name, (name, returns, clone(model), feats, configs, inputs, benches, options)))
     results.update(run_all(jobs))
     return results
 

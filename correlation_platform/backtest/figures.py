@@ -9,9 +9,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from correlation_platform.backtest.metrics import drawdown, rolling_volatility
+from correlation_platform.forecasters import FORECASTERS
+
+#: One colour per run in every figure: the families in registry order, then references.
+PALETTE = qualitative.D3
+KNOWN_RUNS = [*FORECASTERS, "equal_weight"]
+
+
+def color_for(name: str) -> str:
+    """The run's colour, the same in every figure (unknown names by a stable checksum)."""
+    k = KNOWN_RUNS.index(name) if name in KNOWN_RUNS else sum(map(ord, name))
+    return PALETTE[k % len(PALETTE)]
+
 
 #: Figure height in pixels (one screen holds two).
 HEIGHT = 380
@@ -35,7 +48,15 @@ def growth_figure(series: dict[str, pd.Series]) -> go.Figure:
     fig = go.Figure()
     for name, r in series.items():
         wealth = (1.0 + r.fillna(0.0)).cumprod()
-        fig.add_trace(go.Scatter(x=wealth.index, y=wealth.to_numpy(), name=name, mode="lines"))
+        fig.add_trace(
+            go.Scatter(
+                x=wealth.index,
+                y=wealth.to_numpy(),
+                name=name,
+                mode="lines",
+                line={"color": color_for(name)},
+            )
+        )
     fig.update_yaxes(type="log")
     return _layout(fig, "Growth of 1 (after costs)")
 
@@ -45,7 +66,13 @@ def drawdown_figure(series: dict[str, pd.Series]) -> go.Figure:
     fig = go.Figure()
     for name, r in series.items():
         fig.add_trace(
-            go.Scatter(x=r.index, y=drawdown(r.fillna(0.0)).to_numpy(), name=name, mode="lines")
+            go.Scatter(
+                x=r.index,
+                y=drawdown(r.fillna(0.0)).to_numpy(),
+                name=name,
+                mode="lines",
+                line={"color": color_for(name)},
+            )
         )
     fig.update_yaxes(tickformat=".0%")
     return _layout(fig, "Drawdown")
@@ -58,7 +85,15 @@ def rolling_volatility_figure(
     fig = go.Figure()
     for name, r in series.items():
         vol = rolling_volatility(r)
-        fig.add_trace(go.Scatter(x=vol.index, y=vol.to_numpy(), name=name, mode="lines"))
+        fig.add_trace(
+            go.Scatter(
+                x=vol.index,
+                y=vol.to_numpy(),
+                name=name,
+                mode="lines",
+                line={"color": color_for(name)},
+            )
+        )
     if target is not None:
         fig.add_hline(y=target, line_dash="dash", annotation_text=f"target {target:.0%}")
     fig.update_yaxes(tickformat=".0%")
@@ -87,7 +122,15 @@ def turnover_figure(turnover: dict[str, pd.Series]) -> go.Figure:
     """Turnover per rebalance, one trace per run."""
     fig = go.Figure()
     for name, t in turnover.items():
-        fig.add_trace(go.Scatter(x=t.index, y=t.to_numpy(), name=name, mode="lines+markers"))
+        fig.add_trace(
+            go.Scatter(
+                x=t.index,
+                y=t.to_numpy(),
+                name=name,
+                mode="lines+markers",
+                line={"color": color_for(name)},
+            )
+        )
     return _layout(fig, "Turnover per rebalance (sum of |weight changes|)")
 
 
@@ -106,12 +149,23 @@ def average_correlation_figure(
     dates, mats = realized
     fig.add_trace(
         go.Scatter(
-            x=dates, y=_average_off_diagonal(mats), name="realised (next period)",
-            mode="lines", line={"color": "black", "width": 2},
+            x=dates,
+            y=_average_off_diagonal(mats),
+            name="realised (next period)",
+            mode="lines",
+            line={"color": "black", "width": 2},
         )
-    )  # fmt: skip
+    )
     for name, (d, m) in predicted.items():
-        fig.add_trace(go.Scatter(x=d, y=_average_off_diagonal(m), name=name, mode="lines"))
+        fig.add_trace(
+            go.Scatter(
+                x=d,
+                y=_average_off_diagonal(m),
+                name=name,
+                mode="lines",
+                line={"color": color_for(name)},
+            )
+        )
     return _layout(fig, "Average pairwise correlation: forecast vs realised over the period")
 
 
@@ -123,11 +177,17 @@ def heatmaps_figure(
     for col, m in enumerate((predicted, realized, predicted - realized), start=1):
         fig.add_trace(
             go.Heatmap(
-                z=m, x=assets, y=assets, zmin=-1, zmax=1, colorscale="RdBu_r",
+                z=m,
+                x=assets,
+                y=assets,
+                zmin=-1,
+                zmax=1,
+                colorscale="RdBu_r",
                 showscale=col == 3,
             ),
-            row=1, col=col,
-        )  # fmt: skip
+            row=1,
+            col=col,
+        )
         fig.update_yaxes(autorange="reversed", row=1, col=col)
     return _layout(fig, title, height=460, hovermode="closest")
 
@@ -136,7 +196,15 @@ def forecast_loss_figure(losses: dict[str, pd.Series]) -> go.Figure:
     """Frobenius distance of each forecast to the realised correlation."""
     fig = go.Figure()
     for name, loss in losses.items():
-        fig.add_trace(go.Scatter(x=loss.index, y=loss.to_numpy(), name=name, mode="lines"))
+        fig.add_trace(
+            go.Scatter(
+                x=loss.index,
+                y=loss.to_numpy(),
+                name=name,
+                mode="lines",
+                line={"color": color_for(name)},
+            )
+        )
     return _layout(fig, "Forecast error: Frobenius distance to the realised correlation")
 
 
@@ -146,6 +214,13 @@ def condition_figure(regimes: dict[str, pd.DataFrame]) -> go.Figure:
     for name, table in regimes.items():
         if "annual_volatility" not in table:
             continue
-        fig.add_trace(go.Bar(x=list(table.index), y=table["annual_volatility"], name=name))
+        fig.add_trace(
+            go.Bar(
+                x=list(table.index),
+                y=table["annual_volatility"],
+                name=name,
+                marker_color=color_for(name),
+            )
+        )
     fig.update_yaxes(tickformat=".0%")
     return _layout(fig, "Realised volatility per market condition", barmode="group")

@@ -18,7 +18,9 @@ from dagster import AssetSelection, DagsterInstance, materialize
 
 from correlation_platform.definitions import build_definitions
 from correlation_platform.orchestration.partitions import forecaster_partitions
+from correlation_platform.orchestration.resources import PlatformSettings
 from correlation_platform.paths import REPO_ROOT, corrplat_home, subdir
+from correlation_platform.portfolio import OBJECTIVES
 from correlation_platform.tracking import default_tracking_uri
 
 log = logging.getLogger("correlation_platform.run")
@@ -65,32 +67,44 @@ def prediction_day(resources) -> str:
 
 
 def materialize_all(
-    instance: DagsterInstance | None = None, resources: dict | None = None, day: str | None = None
+    instance: DagsterInstance | None = None,
+    resources: dict | None = None,
+    day: str | None = None,
+    *,
+    reuse_models: bool = False,
 ) -> dict:
+    """Materialise the graph; with ``reuse_models`` skip ingestion, features, training and
+    the champion (they must be materialised already) and rerun predictions and evaluation,
+    e.g. after changing the objective."""
     defs = build_definitions(resources)
     assets = list(defs.assets)
     res = dict(defs.resources)
     instance = instance or local_instance()
     runs = {}
-    runs["ingestion+features"] = _run(
-        "ingestion+features",
-        assets,
-        res,
-        instance,
-        selection=AssetSelection.groups("ingestion", "features"),
-    )
-    for family in forecaster_partitions.get_partition_keys():
-        runs[f"train {family}"] = _run(
-            f"train {family}",
+    if not reuse_models:
+        runs["ingestion+features"] = _run(
+            "ingestion+features",
             assets,
             res,
             instance,
-            selection=AssetSelection.assets("trained_forecasters"),
-            partition_key=family,
+            selection=AssetSelection.groups("ingestion", "features"),
         )
-    runs["champion"] = _run(
-        "champion", assets, res, instance, selection=AssetSelection.assets("champion_forecaster")
-    )
+        for family in forecaster_partitions.get_partition_keys():
+            runs[f"train {family}"] = _run(
+                f"train {family}",
+                assets,
+                res,
+                instance,
+                selection=AssetSelection.assets("trained_forecasters"),
+                partition_key=family,
+            )
+        runs["champion"] = _run(
+            "champion",
+            assets,
+            res,
+            instance,
+            selection=AssetSelection.assets("champion_forecaster"),
+        )
     day = day or prediction_day(res)
     runs["predictions"] = _run(
         f"predictions {day}",
@@ -118,10 +132,21 @@ def materialize_all(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--day", help="prediction partition (default: last data date)")
+    parser.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        help="settings.objective for the daily chain and the backtest (default min_variance)",
+    )
+    parser.add_argument(
+        "--reuse-models",
+        action="store_true",
+        help="skip ingestion, training and the champion (already materialised)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     started = time.perf_counter()
-    out = materialize_all(day=args.day)
+    resources = {"settings": PlatformSettings(objective=args.objective)} if args.objective else None
+    out = materialize_all(resources=resources, day=args.day, reuse_models=args.reuse_models)
     home = corrplat_home()
     print(f"""
 Done in {time.perf_counter() - started:.0f}s. Everything lives in {home}

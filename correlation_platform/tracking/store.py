@@ -7,7 +7,9 @@ Defaults keep everything under ``CORRPLAT_HOME/mlflow`` (SQLite backend + local 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -23,7 +25,6 @@ from correlation_platform.tracking.pyfunc import ForecasterPyfunc
 
 REGISTERED_MODEL = "correlation_forecaster"
 EXPERIMENT = "correlation_platform"
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
 RUNTIME_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "cloudpickle", "mlflow")
 
 
@@ -101,7 +102,10 @@ class MlflowStore:
                 name="forecaster",
                 python_model=ForecasterPyfunc(forecaster),
                 pip_requirements=pip_requirements(forecaster.runtime_packages),
-                code_paths=[str(PACKAGE_DIR)],
+                # No code_paths: loading a model with a copy of the package puts that copy
+                # first on sys.path, so worker processes started afterwards (the backtest
+                # fan-out) imported the training-time code instead of the installed one.
+                # The model unpickles against the installed correlation_platform.
                 registered_model_name=self.registered_model,
                 tags={"family": forecaster.name},
             )
@@ -195,7 +199,8 @@ class MlflowStore:
 
     def load_pyfunc(self, alias: str = "champion"):
         self.activate()
-        return mlflow.pyfunc.load_model(self.model_uri(alias))
+        with _installed_code_only():
+            return mlflow.pyfunc.load_model(self.model_uri(alias))
 
     def load_forecaster(self, alias_or_version: str = "champion") -> CorrelationForecaster:
         self.activate()
@@ -204,4 +209,21 @@ class MlflowStore:
             if alias_or_version.isdigit()
             else self.model_uri(alias_or_version)
         )
-        return mlflow.pyfunc.load_model(ref).unwrap_python_model().forecaster
+        with _installed_code_only():
+            return mlflow.pyfunc.load_model(ref).unwrap_python_model().forecaster
+
+
+@contextlib.contextmanager
+def _installed_code_only():
+    """Undo MLflow's prepending of a model's logged ``code_paths`` to ``sys.path``.
+
+    Models logged before code_paths were dropped carry a training-time copy of this
+    package; MLflow puts it first on ``sys.path``, where every process started afterwards
+    (the backtest's worker processes inherit ``sys.path``) would import that stale copy.
+    The model unpickles against the package already imported here.
+    """
+    saved = list(sys.path)
+    try:
+        yield
+    finally:
+        sys.path[:] = saved

@@ -40,10 +40,23 @@ def test_materialize_whole_graph_on_synthetic(corrplat_home):
     assert weights.sum() == pytest.approx(1.0)
     orders = json.loads((corrplat_home / "outbox" / day / "orders.json").read_text())
     assert orders["partition"] == day and orders["orders"]
-    assert out["report"].exists() and "data:image/png;base64" in out["report"].read_text()
+    page = out["report"].read_text()
+    assert 'class="verdict"' in page and "objective=target_volatility" in page
+    assert page.count("Plotly.newPlot") >= 9 and "Rolling 1-year realised volatility" in page
     champion = json.loads((assets / "champion_forecaster" / "data.json").read_text())
     assert champion["champion"] in FORECASTERS
     assert (corrplat_home / "mlflow" / "mlflow.db").exists()
+    # The report and its headline metrics are attached to the champion's MLflow run.
+    from correlation_platform.tracking import MlflowStore
+
+    client = MlflowStore().client
+    logged = [a.path for a in client.list_artifacts(champion["mlflow_run_id"], "backtest")]
+    assert "backtest/backtest_report.html" in logged
+    metrics = client.get_run(champion["mlflow_run_id"]).data.metrics
+    assert "backtest_sharpe" in metrics
+    report_event = instance.get_latest_materialization_event(AssetKey("backtest_report"))
+    meta = report_event.asset_materialization.metadata
+    assert "verdict" in meta and "market_conditions" in meta
 
 
 @pytest.mark.slow

@@ -48,3 +48,33 @@ def test_pyfunc_passes_feature_columns_to_feature_models(regime_returns, regime_
     np.testing.assert_allclose(
         model.predict(frame).to_numpy(), f.predict(regime_returns, panel).to_numpy()
     )
+
+
+def test_loading_a_model_with_logged_code_leaves_sys_path_alone(regime_returns, tmp_path):
+    """A model logged with a copy of the package (as older versions did) must not put that
+    copy on sys.path, where worker processes started later would import it."""
+    import sys
+
+    from correlation_platform.tracking.pyfunc import ForecasterPyfunc
+    from correlation_platform.tracking.store import pip_requirements
+
+    stale = tmp_path / "stale_code"
+    stale.mkdir()
+    (stale / "marker_module.py").write_text("STALE = True\n")
+    store = MlflowStore()
+    exp = store.activate()
+    with mlflow.start_run(experiment_id=exp):
+        info = mlflow.pyfunc.log_model(
+            name="forecaster",
+            python_model=ForecasterPyfunc(get_forecaster("ewma").fit(regime_returns)),
+            pip_requirements=pip_requirements(),
+            code_paths=[str(stale)],
+            registered_model_name=store.registered_model,
+        )
+    before = list(sys.path)
+    loaded = store.load_forecaster(str(info.registered_model_version))
+    assert loaded.name == "ewma"
+    assert sys.path == before
+    store.set_alias("champion", str(info.registered_model_version))
+    store.load_pyfunc("champion")
+    assert sys.path == before
