@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine  # noqa: E402
+from _common import machine
 
 from correlation_platform.backtest import run_backtests, verdict_table
 from correlation_platform.data import load_market_data

@@ -116,7 +116,8 @@ def run_backtests(
     returns : pd.DataFrame
         Daily returns, one column per asset.
     forecasters : dict or sequence
-        Family name -> forecaster (cloned per task), or family names.
+        Name -> forecaster (cloned per task), or family names. A ``historical`` entry is
+        the benchmark (e.g. with its tuned window); otherwise the default one is.
     objectives : sequence of str
         Objectives to run each forecaster under.
     features : pd.DataFrame, optional
@@ -174,6 +175,11 @@ def run_backtests(
             )
         return out
 
+    # The benchmark is the caller's historical model when given (e.g. its tuned window).
+    given = models.get(BENCHMARK)
+    benchmark_model = (
+        clone(given) if given is not None and given.name == BENCHMARK else get_forecaster(BENCHMARK)
+    )
     results = run_all(
         [
             (
@@ -181,7 +187,7 @@ def run_backtests(
                 (
                     BENCHMARK,
                     returns,
-                    get_forecaster(BENCHMARK),
+                    benchmark_model,
                     None,
                     configs,
                     inputs,

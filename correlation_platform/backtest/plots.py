@@ -1,4 +1,5 @@
-"""Report figures as PNG bytes (matplotlib, headless)."""
+"""Static report figures as PNG bytes (matplotlib, headless) for markdown previews
+(Dagster metadata); the HTML report's interactive figures are in :mod:`.figures`."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-
-from correlation_platform.backtest.metrics import drawdown
 
 
 def _png(fig) -> bytes:
@@ -27,26 +26,6 @@ def cumulative_returns_png(series: dict[str, pd.Series]) -> bytes:
         ax.plot((1.0 + r).cumprod(), label=name, lw=1.2)
     ax.set_title("Growth of 1 (after costs)")
     ax.set_yscale("log")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return _png(fig)
-
-
-def drawdown_png(series: dict[str, pd.Series]) -> bytes:
-    fig, ax = plt.subplots(figsize=(9, 3))
-    for name, r in series.items():
-        ax.plot(drawdown(r), label=name, lw=1.0)
-    ax.set_title("Drawdown")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return _png(fig)
-
-
-def forecast_loss_png(losses: dict[str, pd.Series]) -> bytes:
-    fig, ax = plt.subplots(figsize=(9, 3))
-    for name, loss in losses.items():
-        ax.plot(loss.index, loss.to_numpy(), label=name, lw=1.0)
-    ax.set_title("Forecast error: Frobenius distance to realised correlation")
     ax.grid(alpha=0.3)
     ax.legend()
     return _png(fig)

@@ -50,6 +50,8 @@ PERCENT_METRICS = {
     "annual_return", "annual_volatility", "max_drawdown", "share_on_target",
     "tracking_error", "tracking_error_vs_equal_weight",
 }  # fmt: skip
+#: The level the verdict sentence judges at.
+SIGNIFICANCE = 0.05
 #: Significance marks: p below each level earns one more star.
 MARKS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
 STYLE = """
@@ -178,18 +180,21 @@ def verdict_sentence(result: BacktestResult, verdict: pd.DataFrame) -> str:
         if row is not None
         else ""
     )
-    significant = (p_dm < 0.05) or (p_hac < 0.05)
+    variance_word = "lower" if vol_a < vol_b else "higher"
+    sharpe_word = "higher" if sh_a > sh_b else "lower"
+
+    def judged_at_5(p: float, what: str) -> str:
+        return (
+            f"the {what} is significant" if p < SIGNIFICANCE else f"the {what} is not significant"
+        )
+
     return (
         f"{result.name} vs {BENCHMARK}: realised volatility {vol_a / vol_b - 1:+.1%} "
         f"({vol_a:.2%} vs {vol_b:.2%}, DM p = {p_dm:.3f}), Sharpe {sh_a - sh_b:+.2f} "
         f"({sh_a:.2f} vs {sh_b:.2f}, Ledoit-Wolf p = {p_hac:.3f} HAC, {p_boot:.3f} bootstrap), "
-        f"{judged} in {wins} of {of} market conditions{dsr}. "
-        + (
-            "The difference is significant at 5%."
-            if significant
-            else "Neither difference is significant at 5%: the evidence does not separate it "
-            "from the historical matrix."
-        )
+        f"{judged} in {wins} of {of} market conditions{dsr}. At 5%, "
+        f"{judged_at_5(p_dm, f'{variance_word} realised variance')} and "
+        f"{judged_at_5(p_hac, f'{sharpe_word} Sharpe ratio')}."
     )
 
 

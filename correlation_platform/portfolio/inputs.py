@@ -66,33 +66,63 @@ def garch_volatility_forecast(
     )
 
 
-def expected_returns(
-    returns: pd.DataFrame,
-    method: str = "james_stein",
-    views: pd.Series | None = None,
-    window: int = 1260,
-) -> pd.Series:
-    """Daily expected returns: ``zero``, ``historical`` mean, or ``james_stein`` (the mean
-    shrunk towards the cross-sectional grand mean with the James-Stein intensity).
-    ``views`` (asset -> daily return) override the estimate where given.
+#: Trailing rows the expected-return estimators see (five years of daily data).
+EXPECTED_RETURNS_WINDOW = 1260
+
+
+def expected_return_vector(x: np.ndarray, method: str) -> tuple[np.ndarray, float]:
+    """Daily expected returns of the rows of ``x`` (already the trailing window) and the
+    James-Stein shrinkage intensity (NaN for the other methods).
+
+    ``historical`` is the sample mean; ``james_stein`` shrinks it towards the
+    cross-sectional grand mean with intensity min(1, (N - 3) s^2 / (T ||mu - g||^2)), s^2
+    the average sample variance; ``zero`` is zero.
     """
     if method not in EXPECTED_RETURNS:
         raise ValueError(
             f"unknown expected-return method {method!r}; available: {EXPECTED_RETURNS}"
         )
-    x = returns.iloc[-window:]
     if method == "zero":
-        mu = pd.Series(0.0, index=returns.columns)
-    else:
-        mu = x.mean()
-        if method == "james_stein":
-            n, t = x.shape[1], len(x)
-            grand = mu.mean()
-            spread = float(((mu - grand) ** 2).sum())
-            noise = float(x.var().mean()) / t
-            intensity = min(1.0, max(0.0, (n - 3) * noise / spread)) if spread > 0 else 1.0
-            mu = (1 - intensity) * mu + intensity * grand
-            mu.attrs["shrinkage"] = intensity
+        return np.zeros(x.shape[1]), float("nan")
+    mu = x.mean(axis=0)
+    if method == "historical":
+        return mu, float("nan")
+    n, t = x.shape[1], len(x)
+    grand = mu.mean()
+    spread = float(((mu - grand) ** 2).sum())
+    noise = float(x.var(axis=0, ddof=1).mean()) / t
+    intensity = min(1.0, max(0.0, (n - 3) * noise / spread)) if spread > 0 else 1.0
+    return (1 - intensity) * mu + intensity * grand, intensity
+
+
+def expected_returns(
+    returns: pd.DataFrame,
+    method: str = "james_stein",
+    views: pd.Series | None = None,
+    window: int = EXPECTED_RETURNS_WINDOW,
+) -> pd.Series:
+    """Daily expected returns per asset from the last ``window`` rows.
+
+    Parameters
+    ----------
+    returns : pd.DataFrame
+        Daily returns, one column per asset.
+    method : {"zero", "historical", "james_stein"}
+        See :func:`expected_return_vector`.
+    views : pd.Series, optional
+        Asset -> daily return, overriding the estimate where given.
+    window : int
+        Trailing rows used.
+
+    Returns
+    -------
+    pd.Series
+        Named ``expected_return``; ``attrs["shrinkage"]`` holds the James-Stein intensity.
+    """
+    vector, intensity = expected_return_vector(returns.iloc[-window:].to_numpy(float), method)
+    mu = pd.Series(vector, index=returns.columns)
+    if method == "james_stein":
+        mu.attrs["shrinkage"] = intensity
     if views is not None:
         unknown = sorted(set(views.index) - set(returns.columns))
         if unknown:
@@ -290,9 +320,17 @@ def input_path(
         vol = ewma
     if callable(expected_returns_method):
         mu = [expected_returns_method(returns.iloc[: p + 1]) for p in positions]
-    else:
-        mu = [expected_returns(returns.iloc[: p + 1], expected_returns_method) for p in positions]
-    mu_arr = np.vstack([m.reindex(assets).to_numpy(float) for m in mu])
+        mu_arr = np.vstack([m.reindex(assets).to_numpy(float) for m in mu])
+    else:  # the daily chain's estimator on each trailing window, without pandas per date
+        x = returns.to_numpy(dtype=float)
+        mu_arr = np.vstack(
+            [
+                expected_return_vector(
+                    x[max(0, p + 1 - EXPECTED_RETURNS_WINDOW) : p + 1], expected_returns_method
+                )[0]
+                for p in positions
+            ]
+        )
     for name, arr in (("volatility", vol), ("expected_returns", mu_arr)):
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"the {name} estimator returned NaN or inf for some asset")

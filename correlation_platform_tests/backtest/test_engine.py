@@ -1,8 +1,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from correlation_platform.backtest import EQUAL_WEIGHT, run_backtest
+from correlation_platform.backtest import EQUAL_WEIGHT, performance_metrics, run_backtest
 from correlation_platform.backtest.engine import _simulate, forecast_path, rebalance_positions
 from correlation_platform.forecasters import EWMAForecaster, HistoricalForecaster
 from correlation_platform.portfolio import OBJECTIVES
@@ -152,3 +154,30 @@ def test_predicted_shapes_and_weights(regime_returns):
     np.testing.assert_allclose(res.weights.sum(axis=1), 1.0, atol=1e-8)
     assert (res.weights >= -1e-9).all().all()
     assert len(res.forecast_loss) > 0 and res.predicted.shape[0] == len(res.weights)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    objective=st.sampled_from(OBJECTIVES),
+    cut_rebalance=st.integers(min_value=1, max_value=20),
+    scale=st.floats(min_value=0.2, max_value=4.0),
+    shift=st.floats(min_value=-0.01, max_value=0.01),
+)
+def test_property_altering_the_future_never_changes_the_past(
+    regime_returns, objective, cut_rebalance, scale, shift
+):
+    kwargs = dict(FAST, objective=objective, benchmark=False, bounds=(0.0, 0.5))
+    base = run_backtest(regime_returns, "ledoit_wolf", **kwargs)
+    cut = base.weights.index[cut_rebalance]
+    altered = regime_returns.copy()
+    later = altered.index > cut
+    altered.loc[later] = altered.loc[later] * scale + shift
+    moved = run_backtest(altered, "ledoit_wolf", **kwargs)
+    pd.testing.assert_frame_equal(base.weights.loc[:cut], moved.weights.loc[:cut])
+    pd.testing.assert_series_equal(base.returns.loc[:cut], moved.returns.loc[:cut])
+    pd.testing.assert_series_equal(
+        pd.Series(performance_metrics(base.returns.loc[:cut])),
+        pd.Series(performance_metrics(moved.returns.loc[:cut])),
+    )

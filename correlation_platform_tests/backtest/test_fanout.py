@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 
 from correlation_platform.backtest import run_backtest, run_backtests
+from correlation_platform.forecasters import get_forecaster
 
 KW = dict(rebalance_every=21, train_size=300, refit_every=126, bounds=(0.0, 0.5))
 
@@ -22,3 +23,18 @@ def test_fan_out_is_identical_for_any_worker_count_and_matches_single_runs(regim
     assert one[("ewma", "min_variance")].benchmark is one[("historical", "min_variance")] or (
         one[("ewma", "min_variance")].benchmark.name == "historical"
     )
+
+
+def test_fan_out_on_a_local_dask_cluster_matches_local_processes(regime_returns, regime_market):
+    from distributed import LocalCluster
+
+    models = {"ewma": "ewma", "tic": get_forecaster("tic", tree=regime_market.sectors)}
+    local = run_backtests(regime_returns, models, n_jobs=1, **KW)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        on_dask = run_backtests(regime_returns, models, scheduler=cluster.scheduler_address, **KW)
+    expected = {(f, "min_variance") for f in ("historical", "ewma", "tic")}
+    assert set(on_dask) == set(local) == expected
+    for key in local:
+        pd.testing.assert_series_equal(local[key].returns, on_dask[key].returns, check_exact=True)
