@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_of, machine
+from _common import best_of, bundled_zoo, machine
 
 HALF_LIFE = 40
 
@@ -95,18 +95,9 @@ def standard_vs_skfolio() -> None:
 
 def families_by_workers() -> None:
     from correlation_platform.backtest import run_backtests
-    from correlation_platform.data import load_market_data
-    from correlation_platform.features import build_feature_panel, simple_returns
-    from correlation_platform.forecasters import FORECASTERS, get_forecaster
     from correlation_platform.portfolio import OBJECTIVES
 
-    data = load_market_data("bundled")
-    returns = simple_returns(data.prices).dropna()
-    features = build_feature_panel(returns, data.indicators)
-    models = {
-        f: get_forecaster(f, tree=data.sectors) if f == "tic" else get_forecaster(f)
-        for f in FORECASTERS
-    }
+    data, returns, features, models = bundled_zoo()
     kwargs = dict(
         objectives=list(OBJECTIVES), features=features, train_size=504, refit_every=252,
         bounds=(0.0, 0.25), volatility="garch", indicator=data.indicators["vix"],

@@ -16,25 +16,17 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine
+from _common import bundled_zoo, machine
 
 from correlation_platform.backtest import run_backtests, verdict_table
-from correlation_platform.data import load_market_data
 from correlation_platform.evaluation import GRIDS
 from correlation_platform.evaluation.selection import grid_points
-from correlation_platform.features import build_feature_panel, simple_returns
-from correlation_platform.forecasters import BENCHMARK, FORECASTERS, get_forecaster
+from correlation_platform.forecasters import BENCHMARK, FORECASTERS
 
 OBJECTIVES = ("min_variance", "target_volatility")
 
 if __name__ == "__main__":
-    data = load_market_data("bundled")
-    returns = simple_returns(data.prices).dropna()
-    features = build_feature_panel(returns, data.indicators)
-    models = {
-        f: get_forecaster(f, tree=data.sectors) if f == "tic" else get_forecaster(f)
-        for f in FORECASTERS
-    }
+    data, returns, features, models = bundled_zoo()
     n_trials = sum(len(grid_points(GRIDS.get(f, {}))) for f in FORECASTERS)
     started = time.perf_counter()
     results = run_backtests(

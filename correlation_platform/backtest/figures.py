@@ -43,37 +43,32 @@ def _layout(fig: go.Figure, title: str, **kwargs) -> go.Figure:
     return fig
 
 
-def growth_figure(series: dict[str, pd.Series]) -> go.Figure:
-    """Growth of 1 after costs, log scale, one line per run."""
+def _lines(series: dict[str, pd.Series], mode: str = "lines") -> go.Figure:
+    """One line per run, in the run's colour."""
     fig = go.Figure()
-    for name, r in series.items():
-        wealth = (1.0 + r.fillna(0.0)).cumprod()
+    for name, values in series.items():
         fig.add_trace(
             go.Scatter(
-                x=wealth.index,
-                y=wealth.to_numpy(),
+                x=values.index,
+                y=values.to_numpy(),
                 name=name,
-                mode="lines",
+                mode=mode,
                 line={"color": color_for(name)},
             )
         )
+    return fig
+
+
+def growth_figure(series: dict[str, pd.Series]) -> go.Figure:
+    """Growth of 1 after costs, log scale, one line per run."""
+    fig = _lines({name: (1.0 + r.fillna(0.0)).cumprod() for name, r in series.items()})
     fig.update_yaxes(type="log")
     return _layout(fig, "Growth of 1 (after costs)")
 
 
 def drawdown_figure(series: dict[str, pd.Series]) -> go.Figure:
     """Drawdown from the running peak, one line per run."""
-    fig = go.Figure()
-    for name, r in series.items():
-        fig.add_trace(
-            go.Scatter(
-                x=r.index,
-                y=drawdown(r.fillna(0.0)).to_numpy(),
-                name=name,
-                mode="lines",
-                line={"color": color_for(name)},
-            )
-        )
+    fig = _lines({name: drawdown(r.fillna(0.0)) for name, r in series.items()})
     fig.update_yaxes(tickformat=".0%")
     return _layout(fig, "Drawdown")
 
@@ -82,18 +77,7 @@ def rolling_volatility_figure(
     series: dict[str, pd.Series], target: float | None = None
 ) -> go.Figure:
     """Trailing one-year realised volatility, with the target when there is one."""
-    fig = go.Figure()
-    for name, r in series.items():
-        vol = rolling_volatility(r)
-        fig.add_trace(
-            go.Scatter(
-                x=vol.index,
-                y=vol.to_numpy(),
-                name=name,
-                mode="lines",
-                line={"color": color_for(name)},
-            )
-        )
+    fig = _lines({name: rolling_volatility(r) for name, r in series.items()})
     if target is not None:
         fig.add_hline(y=target, line_dash="dash", annotation_text=f"target {target:.0%}")
     fig.update_yaxes(tickformat=".0%")
@@ -120,17 +104,7 @@ def weights_figure(weights: pd.DataFrame, name: str) -> go.Figure:
 
 def turnover_figure(turnover: dict[str, pd.Series]) -> go.Figure:
     """Turnover per rebalance, one trace per run."""
-    fig = go.Figure()
-    for name, t in turnover.items():
-        fig.add_trace(
-            go.Scatter(
-                x=t.index,
-                y=t.to_numpy(),
-                name=name,
-                mode="lines+markers",
-                line={"color": color_for(name)},
-            )
-        )
+    fig = _lines(turnover, mode="lines+markers")
     return _layout(fig, "Turnover per rebalance (sum of |weight changes|)")
 
 
@@ -145,7 +119,9 @@ def average_correlation_figure(
 ) -> go.Figure:
     """Predicted vs realised average pairwise correlation at each rebalance: does the
     forecast see stress (correlations converging) coming?"""
-    fig = go.Figure()
+    fig = _lines(
+        {name: pd.Series(_average_off_diagonal(m), index=d) for name, (d, m) in predicted.items()}
+    )
     dates, mats = realized
     fig.add_trace(
         go.Scatter(
@@ -156,16 +132,6 @@ def average_correlation_figure(
             line={"color": "black", "width": 2},
         )
     )
-    for name, (d, m) in predicted.items():
-        fig.add_trace(
-            go.Scatter(
-                x=d,
-                y=_average_off_diagonal(m),
-                name=name,
-                mode="lines",
-                line={"color": color_for(name)},
-            )
-        )
     return _layout(fig, "Average pairwise correlation: forecast vs realised over the period")
 
 
@@ -194,18 +160,7 @@ def heatmaps_figure(
 
 def forecast_loss_figure(losses: dict[str, pd.Series]) -> go.Figure:
     """Frobenius distance of each forecast to the realised correlation."""
-    fig = go.Figure()
-    for name, loss in losses.items():
-        fig.add_trace(
-            go.Scatter(
-                x=loss.index,
-                y=loss.to_numpy(),
-                name=name,
-                mode="lines",
-                line={"color": color_for(name)},
-            )
-        )
-    return _layout(fig, "Forecast error: Frobenius distance to the realised correlation")
+    return _layout(_lines(losses), "Forecast error: Frobenius distance to the realised correlation")
 
 
 def condition_figure(regimes: dict[str, pd.DataFrame]) -> go.Figure:
