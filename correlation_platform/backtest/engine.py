@@ -186,6 +186,11 @@ def backtest_config(
             f"train_size={train_size} leaves no out-of-sample days in {n_obs} rows: use "
             f"2 <= train_size < {n_obs - 1}"
         )
+    if objective == "risk_parity" and (sector_cap or max_turnover):
+        raise ValueError(
+            "objective='risk_parity' cannot honour sector_cap or max_turnover (its risk "
+            "budgets fix the weights): drop them or choose another objective"
+        )
     if objective == "target_volatility" and not 0 < target_volatility < 10:
         raise ValueError(
             f"target_volatility={target_volatility} must be an annualised fraction in (0, 10)"

@@ -7,19 +7,26 @@ import pandas as pd
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec
 
 from correlation_platform.linalg import correlation_violations
+from correlation_platform.portfolio import PortfolioConstraints, weight_violations
 
 
 def valid_correlation_spec(asset: str) -> AssetCheckSpec:
+    """Blocking: nothing downstream is materialised from an invalid correlation matrix."""
     return AssetCheckSpec(
         "valid_correlation",
         asset=asset,
         description="symmetric, unit diagonal, entries in [-1, 1], PSD",
+        blocking=True,
     )
 
 
 def weights_spec(asset: str) -> AssetCheckSpec:
+    """Blocking: no order is built from weights that break a constraint."""
     return AssetCheckSpec(
-        "weights_valid", asset=asset, description="weights sum to 1 and respect the bounds"
+        "weights_valid",
+        asset=asset,
+        description="finite, sum to 1, within bounds, sector caps and the turnover limit",
+        blocking=True,
     )
 
 
@@ -37,6 +44,7 @@ def check_correlation(
     return AssetCheckResult(
         check_name=name,
         passed=not problems,
+        severity=AssetCheckSeverity.ERROR,
         metadata={
             "problems": "; ".join(problems) or "none",
             "min_eigenvalue": float(np.linalg.eigvalsh(values)[0]),
@@ -45,21 +53,17 @@ def check_correlation(
 
 
 def check_weights(
-    weights: pd.Series, bounds: tuple[float, float], tol: float = 1e-6
+    weights: pd.Series,
+    constraints: PortfolioConstraints,
+    current_weights: pd.Series | None = None,
 ) -> AssetCheckResult:
-    total = float(weights.sum())
-    below, above = weights[weights < bounds[0] - tol], weights[weights > bounds[1] + tol]
-    problems = []
-    if abs(total - 1.0) > tol:
-        problems.append(f"sum {total:.8f} != 1")
-    if len(below):
-        problems.append(f"below {bounds[0]}: {list(below.index)}")
-    if len(above):
-        problems.append(f"above {bounds[1]}: {list(above.index)}")
+    """Every constraint of the rebalance, re-checked on the weights themselves."""
+    problems = weight_violations(weights, constraints, current_weights)
     return AssetCheckResult(
         check_name="weights_valid",
         passed=not problems,
-        metadata={"sum": total, "problems": "; ".join(problems) or "none"},
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"sum": float(weights.sum()), "problems": "; ".join(problems) or "none"},
     )
 
 

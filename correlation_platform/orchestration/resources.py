@@ -59,6 +59,12 @@ class PlatformSettings(ConfigurableResource):
     cost_bps: float = Field(5.0, description="transaction cost per unit of turnover, bps")
     max_turnover: float = Field(0.0, description="max turnover per rebalance (0: no limit)")
     min_trade_notional: float = Field(500.0, description="orders below this are dropped")
+    max_price_move: float = Field(
+        0.5, description="pre-trade: a one-day price move beyond this blocks the orders"
+    )
+    max_order_share: float = Field(
+        0.5, description="pre-trade: an order above this share of NAV blocks the orders"
+    )
     train_size: int = Field(504, description="backtest: days before the first rebalance")
     refit_every: int = Field(252, description="backtest: days between refits")
     backtest_workers: int = Field(

@@ -11,11 +11,18 @@ from correlation_platform.portfolio.inputs import (
 )
 from correlation_platform.portfolio.optimizer import (
     OBJECTIVES,
+    InfeasiblePortfolioError,
     OptimizationResult,
     optimize,
     optimize_weights,
 )
 from correlation_platform.portfolio.orders import rebalance_orders
+from correlation_platform.portfolio.pretrade import (
+    PretradeLimits,
+    PretradeResult,
+    pretrade_check,
+    weight_violations,
+)
 from correlation_platform.portfolio.rebalance import (
     PortfolioConstraints,
     portfolio_constraints,
@@ -26,8 +33,11 @@ __all__ = [
     "EXPECTED_RETURNS",
     "OBJECTIVES",
     "VOLATILITY_MODELS",
+    "InfeasiblePortfolioError",
     "OptimizationResult",
     "PortfolioConstraints",
+    "PretradeLimits",
+    "PretradeResult",
     "VolatilityForecast",
     "covariance_from",
     "ewma_volatility_forecast",
@@ -36,6 +46,8 @@ __all__ = [
     "optimize",
     "optimize_weights",
     "portfolio_constraints",
+    "pretrade_check",
     "rebalance_orders",
     "rebalance_weights",
+    "weight_violations",
 ]

@@ -63,6 +63,11 @@ _OK = {cp.OPTIMAL, cp.OPTIMAL_INACCURATE}
 _CERTIFIED = {cp.INFEASIBLE, cp.UNBOUNDED}
 TRADING_DAYS = 252
 FAER_FROM = 200
+#: A fallback weight vector may miss a constraint by this much (solver-level rounding).
+FEASIBILITY_TOL = 1e-6
+#: A covariance whose minimum eigenvalue is below -this x its mean variance is reported as
+#: not PSD (beyond the rounding of a PSD estimate) when it is repaired.
+NOT_PSD_BEYOND_ROUNDING = 1e-8
 
 Bound = float | pd.Series
 
@@ -325,11 +330,30 @@ def optimize(
     cov = covariance.to_numpy(dtype=float)
     if cov.shape != (n, n) or not np.all(np.isfinite(cov)):
         raise ValueError("covariance must be a finite square frame with matching labels")
+    if list(covariance.index) != assets:
+        raise ValueError(
+            "covariance rows and columns carry different labels: "
+            f"{list(covariance.index)[:5]}... vs {assets[:5]}..."
+        )
+    variances = np.diag(cov)
+    degenerate = [a for a, v in zip(assets, variances, strict=True) if not v > 0]
+    if degenerate:
+        raise ValueError(
+            f"zero or negative variance for {degenerate}: a riskless-looking asset (e.g. a "
+            "frozen price) would take the whole budget; repair the inputs or drop the asset"
+        )
     lb, ub = _bound_vector(bounds[0], assets, "lower"), _bound_vector(bounds[1], assets, "upper")
     if not (np.all(np.isfinite(lb)) and np.all(np.isfinite(ub))):
         raise ValueError(f"bounds must be finite (wide ones such as (-10, 10) work); got {bounds}")
     if lb.sum() > 1 + 1e-12 or ub.sum() < 1 - 1e-12 or np.any(lb > ub):
         raise ValueError(f"bounds {bounds} cannot hold a fully invested portfolio of {n} assets")
+    if expected_returns is not None and set(expected_returns.index) != set(assets):
+        missing = sorted(set(assets) - set(expected_returns.index), key=str)
+        extra = sorted(set(expected_returns.index) - set(assets), key=str)
+        raise ValueError(
+            f"expected_returns labels differ from the covariance's: missing {missing}, "
+            f"unknown {extra}"
+        )
     mu = (
         np.zeros(n)
         if expected_returns is None
@@ -376,6 +400,13 @@ def optimize(
             fb.weights, fb.status, fb.solver, objective, "min_variance", reason, vol
         )
 
+    if objective == "risk_parity" and (max_turnover is not None or group_caps):
+        raise ValueError(
+            "risk_parity cannot honour a turnover limit or sector caps (its budgets fix the "
+            "weights); drop them or choose another objective"
+        )
+    if not transaction_cost >= 0:
+        raise ValueError(f"transaction_cost must be >= 0, got {transaction_cost}")
     costs = transaction_cost > 0
     if objective == "max_sharpe" and np.max(mu) <= 0:
         return rescue(
@@ -385,7 +416,16 @@ def optimize(
     scale2 = float(np.mean(np.diag(cov))) or 1.0
     # psd_covariance guarantees what Parameter(PSD=True) would re-check with an O(N^3)
     # eigen-decomposition on every assignment (save_value skips that second check).
-    scaled_cov = psd_covariance(cov) / scale2
+    repaired = psd_covariance(cov)
+    scaled_cov = repaired / scale2
+    repair_note = ""
+    if repaired is not cov and not np.array_equal(repaired, (cov + cov.T) / 2):
+        lowest = float(np.linalg.eigvalsh((cov + cov.T) / 2)[0])
+        if lowest < -NOT_PSD_BEYOND_ROUNDING * scale2:
+            repair_note = (
+                f"covariance not PSD (minimum eigenvalue {lowest:.3g}): negative eigenvalues "
+                "clipped to zero before optimising"
+            )
     walked = None
     # The line takes a budget, bounds and disjoint sector caps; a turnover limit or costs
     # need the cvxpy programs.
@@ -400,7 +440,9 @@ def optimize(
             variance=float(target_volatility) ** 2 / (TRADING_DAYS * scale2),
         )
     if walked is not None and walked.weights is not None:
-        return _critical_line_result(walked, assets, cov, objective, target_volatility)
+        res = _critical_line_result(walked, assets, cov, objective, target_volatility)
+        res.reason = "; ".join(r for r in (res.reason, repair_note) if r)
+        return res
 
     budgets = (
         np.full(n, 1.0 / n)
@@ -430,18 +472,21 @@ def optimize(
             groups=(gmat, caps) if n_groups else None,
         )
 
-    fallback, reason = None, ""
+    fallback, reason = None, repair_note
     if x is None and objective == "target_volatility":
         return rescue(
             f"target volatility {target_volatility:.2%} is not reachable ({status}); closest "
             "feasible portfolio is the minimum-variance one ({vol:.2%})",
         )
     if x is None:
-        if current_weights is not None and abs(w0.sum() - 1) < 1e-6:
-            x, fallback = w0.copy(), "hold_current_weights"
-        else:
-            x, fallback = np.clip(np.full(n, 1.0 / n), lb, ub), "equal_weight"
         reason = f"{objective} failed: {solver} reports {status}"
+        x, fallback = _feasible_fallback(
+            w0 if current_weights is not None else None,
+            (lb, ub),
+            (gmat, caps) if n_groups else None,
+            max_turnover,
+            reason,
+        )
     if objective == "risk_parity":
         x = x / x.sum()
     else:
@@ -455,12 +500,61 @@ def optimize(
         contrib = x * (cov @ x)
         info["risk_contributions"] = contrib / contrib.sum()
         if np.any(x < lb - 1e-9) or np.any(x > ub + 1e-9):
-            reason = "risk parity ignores bounds; the equal-risk portfolio breaks them"
+            reason = "; ".join(
+                r
+                for r in (
+                    reason,
+                    "risk parity ignores bounds; the equal-risk portfolio breaks them",
+                )
+                if r
+            )
     weights = pd.Series(x, index=assets, name="weight")
     return OptimizationResult(weights, status, solver, objective, fallback, reason, vol, info)
 
 
 _ON_THE_LINE = ("min_variance", "mean_variance", "target_volatility", "max_sharpe")
+
+
+class InfeasiblePortfolioError(ValueError):
+    """No portfolio meets the constraints: the optimiser failed and no fallback fits."""
+
+
+def _feasible_fallback(
+    current: np.ndarray | None,
+    bounds: tuple[np.ndarray, np.ndarray],
+    sectors: tuple[np.ndarray, np.ndarray] | None,
+    max_turnover: float | None,
+    reason: str,
+) -> tuple[np.ndarray, str]:
+    """The first named fallback that meets every constraint: hold the current book, else
+    equal weight; none fits -> :class:`InfeasiblePortfolioError` (never silent garbage)."""
+    lb, ub = bounds
+    n = len(lb)
+    candidates = []
+    if current is not None:
+        candidates.append(("hold_current_weights", current.copy()))
+    candidates.append(("equal_weight", np.full(n, 1.0 / n)))
+    refused = []
+    for name, w in candidates:
+        problems = []
+        if abs(w.sum() - 1.0) > FEASIBILITY_TOL:
+            problems.append(f"sums to {w.sum():.6f}")
+        if np.any(w < lb - FEASIBILITY_TOL) or np.any(w > ub + FEASIBILITY_TOL):
+            problems.append("breaks the bounds")
+        if sectors is not None and np.any(sectors[0] @ w > sectors[1] + FEASIBILITY_TOL):
+            problems.append("breaks a sector cap")
+        if (
+            max_turnover is not None
+            and current is not None
+            and np.abs(w - current).sum() > max_turnover + FEASIBILITY_TOL
+        ):
+            problems.append("breaks the turnover limit")
+        if not problems:
+            return w, name
+        refused.append(f"{name} {' and '.join(problems)}")
+    raise InfeasiblePortfolioError(
+        f"{reason}; no fallback meets the constraints ({'; '.join(refused)})"
+    )
 
 
 def _walk_the_line(

@@ -45,9 +45,10 @@ def rebalance_orders(
     if prices is None:
         raise ValueError("prices are needed to size orders in shares")
     px = prices.reindex(assets)
-    if px.isna().any() or (px <= 0).any():
-        bad = px[px.isna() | (px <= 0)].index[0]
-        raise ValueError(f"no valid price for {bad!r}")
+    invalid = ~np.isfinite(px.to_numpy(dtype=float)) | (px.to_numpy(dtype=float) <= 0)
+    if invalid.any():  # an inf price would size a zero order: the trade silently vanishes
+        bad = px.index[invalid][0]
+        raise ValueError(f"no valid price for {bad!r}: {px[bad]}")
     dw = target_weights - cur
     notional_target = dw * nav
     # Round away float noise (0.6 - 0.7 = -0.0999...) before truncating to whole shares.

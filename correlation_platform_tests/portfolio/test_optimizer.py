@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from correlation_platform.portfolio import optimize, optimize_weights
-from correlation_platform.portfolio.optimizer import _CACHE
+from correlation_platform.portfolio.optimizer import _CACHE, InfeasiblePortfolioError
 
 
 def _two_asset(rho: float) -> pd.DataFrame:
@@ -231,20 +231,65 @@ def test_certified_infeasibility_skips_the_backup_solver(monkeypatch):
     assert used == ["CLARABEL", "CLARABEL"]  # the target-vol attempt, then the rescue
 
 
-def test_infeasible_constraints_fall_back_by_name_with_the_solvers_reason(monkeypatch):
-    # One sector holding every asset, capped at 50%: no fully invested portfolio exists.
+def test_infeasible_constraints_are_refused_never_replaced_by_a_violating_fallback(monkeypatch):
+    # One sector holding every asset, capped at 50%: no fully invested portfolio exists,
+    # and neither equal weight nor the current book meets the cap.
     used = _record_solvers(monkeypatch)
     cov = pd.DataFrame(np.eye(3) * 1e-4, index=list("abc"), columns=list("abc"))
     sectors = pd.Series("tech", index=list("abc"))
-    res = optimize(cov, groups=sectors, group_caps={"tech": 0.5})
-    assert res.fallback == "equal_weight"
-    assert res.reason == "min_variance failed: CLARABEL reports infeasible"
-    np.testing.assert_allclose(res.weights.to_numpy(), np.full(3, 1 / 3))
+    with pytest.raises(
+        InfeasiblePortfolioError,
+        match=r"CLARABEL reports infeasible.*equal_weight breaks a sector cap",
+    ):
+        optimize(cov, groups=sectors, group_caps={"tech": 0.5})
     assert used == ["CLARABEL"]
     w0 = pd.Series([0.2, 0.3, 0.5], index=list("abc"))
-    held = optimize(cov, current_weights=w0, groups=sectors, group_caps={"tech": 0.5})
-    assert held.fallback == "hold_current_weights"
+    with pytest.raises(InfeasiblePortfolioError, match="hold_current_weights breaks a sector cap"):
+        optimize(cov, current_weights=w0, groups=sectors, group_caps={"tech": 0.5})
+
+
+def test_a_solver_failure_holds_a_feasible_book_or_equal_weight(monkeypatch):
+    import correlation_platform.portfolio.optimizer as opt
+
+    monkeypatch.setattr(opt, "_solve", lambda c: (None, "solver error: injected", "CLARABEL"))
+    cov = pd.DataFrame(np.diag([1e-4, 2e-4, 3e-4]), index=list("abc"), columns=list("abc"))
+    w0 = pd.Series([0.2, 0.3, 0.5], index=list("abc"))
+    held = optimize(cov, current_weights=w0, max_turnover=0.1, transaction_cost=1e-4)
+    assert held.fallback == "hold_current_weights" and "injected" in held.reason
     np.testing.assert_allclose(held.weights.to_numpy(), w0.to_numpy())
+    fresh = optimize(cov, transaction_cost=1e-4)
+    assert fresh.fallback == "equal_weight"
+    np.testing.assert_allclose(fresh.weights.to_numpy(), np.full(3, 1 / 3))
+    # A lower bound of 0.5 on "a" rules out equal weight: nothing feasible to fall back on.
+    lower = pd.Series([0.5, 0.0, 0.0], index=list("abc"))
+    with pytest.raises(InfeasiblePortfolioError, match="equal_weight breaks the bounds"):
+        optimize(cov, bounds=(lower, 1.0), transaction_cost=1e-4)
+
+
+def test_degenerate_risk_and_mislabelled_inputs_are_refused():
+    assets = list("abc")
+    frozen = pd.DataFrame(np.diag([1e-4, 0.0, 2e-4]), index=assets, columns=assets)
+    with pytest.raises(ValueError, match=r"zero or negative variance for \['b'\]"):
+        optimize(frozen)
+    cov = pd.DataFrame(np.eye(3) * 1e-4, index=assets, columns=assets)
+    with pytest.raises(ValueError, match=r"missing \['c'\], unknown \['d'\]"):
+        optimize(
+            cov, "max_sharpe", expected_returns=pd.Series([1e-3, 1e-3, 1e-3], index=list("abd"))
+        )
+    shuffled = pd.DataFrame(np.eye(3) * 1e-4, index=list("cab"), columns=assets)
+    with pytest.raises(ValueError, match="different labels"):
+        optimize(shuffled)
+    with pytest.raises(ValueError, match="risk_parity cannot honour"):
+        optimize(cov, "risk_parity", groups=pd.Series("x", index=assets), group_caps={"x": 1.0})
+    with pytest.raises(ValueError, match="transaction_cost must be >= 0"):
+        optimize(cov, transaction_cost=-1e-4)
+
+
+def test_a_non_psd_covariance_is_repaired_with_the_reason():
+    assets = list("abc")
+    bad = np.array([[1.0, 0.9, -0.9], [0.9, 1.0, 0.9], [-0.9, 0.9, 1.0]]) * 1e-4
+    res = optimize(pd.DataFrame(bad, index=assets, columns=assets))
+    assert "not PSD" in res.reason and res.weights.sum() == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,12 @@
 
 import json
 
+import numpy as np
 import pandas as pd
-from dagster import AssetExecutionContext, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, Failure, MetadataValue, Output, asset
 
 from correlation_platform.backtest.metrics import TRADING_DAYS
+from correlation_platform.monitoring import write_alert
 from correlation_platform.orchestration.assets._forecasters import features_for
 from correlation_platform.orchestration.assets._metadata import markdown_table
 from correlation_platform.orchestration.checks import (
@@ -22,10 +24,13 @@ from correlation_platform.orchestration.resources import (
 )
 from correlation_platform.paths import subdir
 from correlation_platform.portfolio import (
+    PortfolioConstraints,
+    PretradeLimits,
     ewma_volatility_forecast,
     expected_returns,
     garch_volatility_forecast,
     portfolio_constraints,
+    pretrade_check,
     rebalance_weights,
 )
 from correlation_platform.portfolio import (
@@ -140,15 +145,7 @@ def target_weights(
     known, _ = _known(asset_returns, context.partition_key)
     mu = expected_returns(known, settings.expected_returns)
     current = _current_weights()
-    constraints = portfolio_constraints(
-        list(predicted_correlation.columns),
-        bounds=(0.0, settings.max_weight),
-        sectors=market_data.load().sectors if settings.sector_cap > 0 else None,
-        sector_cap=settings.sector_cap or None,
-        max_turnover=settings.max_turnover or None,
-        cost_bps=settings.cost_bps,
-        horizon=settings.horizon,
-    )
+    constraints = _constraints(list(predicted_correlation.columns), market_data, settings)
     res = rebalance_weights(
         predicted_correlation,
         volatility_forecast["daily_volatility"],
@@ -176,7 +173,22 @@ def target_weights(
             "weights": markdown_table(frame.sort_values("weight", ascending=False)),
         },
     )
-    yield check_weights(res.weights, constraints.bounds)
+    yield check_weights(res.weights, constraints, current)
+
+
+def _constraints(
+    assets: list[str], market_data: MarketDataResource, settings: PlatformSettings
+) -> PortfolioConstraints:
+    """The rebalance's constraint set from the settings (the backtest builds the same)."""
+    return portfolio_constraints(
+        assets,
+        bounds=(0.0, settings.max_weight),
+        sectors=market_data.load().sectors if settings.sector_cap > 0 else None,
+        sector_cap=settings.sector_cap or None,
+        max_turnover=settings.max_turnover or None,
+        cost_bps=settings.cost_bps,
+        horizon=settings.horizon,
+    )
 
 
 def _current_weights() -> pd.Series | None:
@@ -195,19 +207,48 @@ def rebalance_orders(
     context: AssetExecutionContext,
     target_weights: pd.DataFrame,
     clean_prices: pd.DataFrame,
+    market_data: MarketDataResource,
     settings: PlatformSettings,
 ) -> Output[pd.DataFrame]:
-    """Orders from the current book to the target, written to the outbox as CSV and JSON."""
+    """Orders from the current book to the target, written to the outbox as CSV and JSON
+    only when the pre-trade check passes (otherwise the run fails, saying why, and an alert
+    file is written; nothing reaches the outbox)."""
     known, info = _known(clean_prices, context.partition_key)
     current = _current_weights()
-    orders = make_orders(
-        current,
-        target_weights["weight"],
-        nav=settings.nav,
-        prices=known.iloc[-1],
-        min_trade_notional=settings.min_trade_notional,
-        cost_bps=settings.cost_bps,
+    weights = target_weights["weight"]
+    last = known.iloc[-1]
+    bad = [a for a in weights.index if not (np.isfinite(last.get(a, np.nan)) and last[a] > 0)]
+    orders = (
+        make_orders(
+            current,
+            weights,
+            nav=settings.nav,
+            prices=last,
+            min_trade_notional=settings.min_trade_notional,
+            cost_bps=settings.cost_bps,
+        )
+        if not bad
+        else pd.DataFrame(columns=["asset", "notional"])
     )
+    check = pretrade_check(
+        orders,
+        target_weights=weights,
+        prices=known.iloc[-2:],
+        nav=settings.nav,
+        constraints=_constraints(list(weights.index), market_data, settings),
+        current_weights=current,
+        limits=PretradeLimits(settings.max_price_move, settings.max_order_share),
+    )
+    if not check.passed:
+        alert = write_alert(
+            "pretrade_blocked",
+            context.partition_key,
+            {"partition": context.partition_key, **info, "violations": list(check.violations)},
+        )
+        raise Failure(
+            description="pre-trade check blocked every order: " + "; ".join(check.violations),
+            metadata={"violations": "\n".join(check.violations), "alert": str(alert)},
+        )
     folder = subdir("outbox") / context.partition_key
     folder.mkdir(parents=True, exist_ok=True)
     orders.to_csv(folder / "orders.csv", index=False)
