@@ -202,6 +202,34 @@ class MlflowStore:
         with _installed_code_only():
             return mlflow.pyfunc.load_model(self.model_uri(alias))
 
+    def load_recorded(self, version_: str, alias: str = "champion") -> RecordedModel:
+        """Load the version Dagster recorded, and say if the alias was moved since.
+
+        Predictions must come from the model the lineage names: an alias moved by hand in
+        the MLflow UI would otherwise change the forecasts while Dagster still shows the
+        old version.
+
+        Parameters
+        ----------
+        version_ : str
+            The registry version in the lineage (``champion_forecaster``).
+        alias : str
+            The alias that should point at it.
+
+        Returns
+        -------
+        RecordedModel
+        """
+        now = self.alias_version(alias)
+        mismatch = ""
+        if now != str(version_):
+            mismatch = (
+                f"registry alias '{alias}' points at version {now}, but the lineage recorded "
+                f"version {version_} (moved outside Dagster?): version {version_} is used; "
+                "re-materialise champion_forecaster to adopt the registry's choice"
+            )
+        return RecordedModel(self.load_forecaster(str(version_)), str(version_), now, mismatch)
+
     def load_forecaster(self, alias_or_version: str = "champion") -> CorrelationForecaster:
         self.activate()
         ref = (
@@ -211,6 +239,28 @@ class MlflowStore:
         )
         with _installed_code_only():
             return mlflow.pyfunc.load_model(ref).unwrap_python_model().forecaster
+
+
+@dataclass(frozen=True)
+class RecordedModel:
+    """A model version as Dagster's lineage recorded it, checked against the registry.
+
+    Attributes
+    ----------
+    forecaster : CorrelationForecaster
+        The recorded version's model.
+    version : str
+        The recorded (and loaded) registry version.
+    alias_version : str or None
+        Where the alias points now.
+    mismatch : str
+        Empty when they agree; otherwise a sentence naming both versions.
+    """
+
+    forecaster: CorrelationForecaster
+    version: str
+    alias_version: str | None
+    mismatch: str
 
 
 @contextlib.contextmanager

@@ -78,3 +78,17 @@ def test_loading_a_model_with_logged_code_leaves_sys_path_alone(regime_returns, 
     store.set_alias("champion", str(info.registered_model_version))
     store.load_pyfunc("champion")
     assert sys.path == before
+
+
+def test_the_recorded_version_is_loaded_and_a_hand_moved_alias_is_reported(regime_returns):
+    store = MlflowStore()
+    first = store.log_forecaster(get_forecaster("ewma", decay=0.9).fit(regime_returns), "a")
+    second = store.log_forecaster(get_forecaster("historical").fit(regime_returns), "b")
+    store.set_alias("champion", first.registered_version)
+    agreed = store.load_recorded(first.registered_version)
+    assert agreed.mismatch == "" and agreed.forecaster.name == "ewma"
+    store.set_alias("champion", second.registered_version)  # moved by hand in the MLflow UI
+    moved = store.load_recorded(first.registered_version)
+    assert moved.forecaster.name == "ewma" and moved.version == first.registered_version
+    assert moved.alias_version == second.registered_version
+    assert f"points at version {second.registered_version}" in moved.mismatch

@@ -20,7 +20,10 @@ def forecast_error(
     settings: PlatformSettings,
 ) -> Output[pd.DataFrame]:
     """Frobenius and correlation-matrix distance of closed forecasts; drift verdict in metadata."""
-    forecaster = mlflow.store().load_forecaster("champion")
+    recorded = mlflow.store().load_recorded(champion_forecaster["registered_version"])
+    if recorded.mismatch:
+        context.log.warning(recorded.mismatch)
+    forecaster = recorded.forecaster
     features = features_for(champion_forecaster["champion"], feature_panel)
     errors = forecast_error_frame(forecaster, asset_returns, settings.horizon, features=features)
     decision = detect_drift(

@@ -62,7 +62,10 @@ def predicted_correlation(
 ):
     """The champion's forecast of the average correlation over the next ``horizon`` days."""
     known, info = _known(asset_returns, context.partition_key)
-    forecaster = mlflow.store().load_forecaster("champion")
+    recorded = mlflow.store().load_recorded(champion_forecaster["registered_version"])
+    if recorded.mismatch:
+        context.log.warning(recorded.mismatch)
+    forecaster = recorded.forecaster
     features = features_for(champion_forecaster["champion"], feature_panel)
     if features is not None:
         features = features.loc[: known.index[-1]]
@@ -84,7 +87,9 @@ def predicted_correlation(
         metadata={
             **info,
             "champion": champion_forecaster["champion"],
-            "model_version": champion_forecaster["registered_version"],
+            "model_version": recorded.version,
+            "registry_alias_version": recorded.alias_version or "none",
+            "registry_mismatch": recorded.mismatch or "none",
             "model_train_end": str(train_end.date()),
             "average_correlation": avg,
             "min_eigenvalue_before_repair": float(forecaster.min_eigenvalues_before_[-1]),
