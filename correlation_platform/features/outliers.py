@@ -14,18 +14,96 @@ import pandas as pd
 MAD_TO_SIGMA = 1.4826
 
 
+#: Observations the pooled (all assets) warm-up statistics need before they are trusted.
+MIN_POOLED = 20
+#: A clipped return counts as reverted when the next day gives back at least this share.
+REVERSAL_SHARE = 0.5
+REPORT_COLUMNS = ["date", "asset", "raw", "clipped_to", "robust_z", "suspicion"]
+
+
 @dataclass(frozen=True)
 class Winsorized:
+    """Clipped returns and one report row per clipped value.
+
+    Attributes
+    ----------
+    returns : pd.DataFrame
+        The winsorised returns.
+    report : pd.DataFrame
+        date, asset, raw, clipped_to, robust_z and ``suspicion``: "bad tick (reverts next
+        day)", "reversal of the previous day's bad tick", "possible unadjusted split or
+        corporate action (no reversal)", or "outlier" when the next day is not known yet.
+    """
+
     returns: pd.DataFrame
-    report: pd.DataFrame  # date, asset, raw, clipped_to, robust_z
+    report: pd.DataFrame
+
+
+def _warm_up_with_pooled_stats(
+    x: np.ndarray, med: np.ndarray, mad: np.ndarray, min_periods: int
+) -> None:
+    """Fill the per-asset warm-up rows (fewer than ``min_periods`` observations) with the
+    median and MAD of every asset's returns so far, so a bad tick in the first weeks of a
+    series is caught too; point in time (rows up to t only)."""
+    for t in range(min(min_periods, len(x))):
+        missing = ~np.isfinite(med[t]) | ~np.isfinite(mad[t])
+        if not missing.any():
+            continue
+        pool = x[: t + 1].ravel()
+        pool = pool[np.isfinite(pool)]
+        if len(pool) < MIN_POOLED:
+            continue
+        centre = float(np.median(pool))
+        scale = float(np.median(np.abs(pool - centre))) * MAD_TO_SIGMA
+        if scale > 0:
+            med[t, missing] = centre
+            mad[t, missing] = scale
+
+
+def _suspicion(x: np.ndarray, t: int, j: int) -> str:
+    """What a clipped return at (t, j) looks like, judged by its neighbours."""
+    if t > 0 and np.isfinite(x[t - 1, j]):
+        level_since = (1.0 + x[t - 1, j]) * (1.0 + x[t, j]) - 1.0
+        if abs(level_since) <= (1.0 - REVERSAL_SHARE) * abs(x[t, j]):
+            return "reversal of the previous day's bad tick"
+    if t + 1 >= len(x) or not np.isfinite(x[t + 1, j]):
+        return "outlier"
+    level_after = (1.0 + x[t, j]) * (1.0 + x[t + 1, j]) - 1.0
+    if abs(level_after) <= (1.0 - REVERSAL_SHARE) * abs(x[t, j]):
+        return "bad tick (reverts next day)"
+    return "possible unadjusted split or corporate action (no reversal)"
 
 
 def winsorize_returns(
     returns: pd.DataFrame, z: float = 10.0, window: int = 252, min_periods: int = 63
 ) -> Winsorized:
-    """Clip returns beyond ``z`` robust standard deviations of the trailing window."""
+    """Clip returns beyond ``z`` robust standard deviations of the trailing window.
+
+    Each asset's median and MAD come from its trailing ``window`` rows (at least
+    ``min_periods``); before that, from all assets' returns so far (pooled), so there is
+    no warm-up blind spot. The decision at t uses rows up to t only; the report's
+    ``suspicion`` label looks at the next day to tell a bad tick from a split.
+
+    Parameters
+    ----------
+    returns : pd.DataFrame
+        Daily returns.
+    z : float
+        Robust z beyond which a return is clipped.
+    window, min_periods : int
+        Trailing window of the per-asset statistics and its minimum length.
+
+    Returns
+    -------
+    Winsorized
+    """
     med = returns.rolling(window, min_periods=min_periods).median()
     mad = (returns - med).abs().rolling(window, min_periods=min_periods).median() * MAD_TO_SIGMA
+    x = returns.to_numpy(dtype=float)
+    med_a, mad_a = med.to_numpy(copy=True), mad.to_numpy(copy=True)
+    _warm_up_with_pooled_stats(x, med_a, mad_a, min_periods)
+    med = pd.DataFrame(med_a, index=returns.index, columns=returns.columns)
+    mad = pd.DataFrame(mad_a, index=returns.index, columns=returns.columns)
     mad = mad.where(mad > 0)
     robust_z = (returns - med) / mad
     upper, lower = med + z * mad, med - z * mad
@@ -41,7 +119,8 @@ def winsorize_returns(
                 "raw": float(returns.iat[date, asset]),
                 "clipped_to": float(clipped.iat[date, asset]),
                 "robust_z": float(robust_z.iat[date, asset]),
+                "suspicion": _suspicion(x, date, asset),
             }
         )
-    report = pd.DataFrame(rows, columns=["date", "asset", "raw", "clipped_to", "robust_z"])
+    report = pd.DataFrame(rows, columns=REPORT_COLUMNS)
     return Winsorized(clipped, report)

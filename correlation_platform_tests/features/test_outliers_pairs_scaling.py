@@ -79,3 +79,26 @@ def test_average_correlation_and_dispersion_match_the_full_matrix(regime_returns
         assert fast.iloc[t, 0] == pytest.approx(pairs.mean(), abs=1e-12)
         assert fast.iloc[t, 1] == pytest.approx(pairs.std(), abs=1e-10)
     assert fast.iloc[:62].isna().all().all()
+
+
+def test_a_bad_tick_in_the_warm_up_is_clipped_and_labelled(regime_returns):
+    prices = (1 + regime_returns).cumprod() * 50
+    ticked = prices.copy()
+    ticked.iloc[10, 2] *= 100  # a x100 print on day 10 and back the next day
+    returns = ticked.pct_change().dropna()
+    result = winsorize_returns(returns, z=15)
+    rows = result.report[result.report["asset"] == returns.columns[2]]
+    assert len(rows) == 2 and (rows["date"] <= returns.index[10]).all()
+    assert list(rows["suspicion"]) == [
+        "bad tick (reverts next day)",
+        "reversal of the previous day's bad tick",
+    ]
+    assert result.returns.iloc[:12, 2].abs().max() < 0.5
+
+
+def test_an_unadjusted_split_is_flagged_as_such(regime_returns):
+    prices = (1 + regime_returns).cumprod() * 50
+    prices.iloc[400:, 1] /= 2  # a 2:1 split nobody adjusted for
+    result = winsorize_returns(prices.pct_change().dropna(), z=15)
+    row = result.report[result.report["asset"] == prices.columns[1]]
+    assert len(row) == 1 and row["suspicion"].iloc[0].startswith("possible unadjusted split")

@@ -41,11 +41,16 @@ def asset_returns(
         result = winsorize_returns(returns, z=settings.outlier_z)
         returns = result.returns
         for row in result.report.itertuples():
-            context.log.info(
+            log = context.log.info if row.suspicion == "outlier" else context.log.warning
+            log(
                 f"winsorised {row.asset} {row.date.date()}: {row.raw:.4f} -> "
-                f"{row.clipped_to:.4f} (robust z {row.robust_z:.1f})"
+                f"{row.clipped_to:.4f} (robust z {row.robust_z:.1f}): {row.suspicion}"
             )
         meta["winsorised"] = len(result.report)
+        meta["suspected_bad_ticks"] = int(
+            result.report["suspicion"].str.startswith("bad tick").sum()
+        )
+        meta["suspected_splits"] = int(result.report["suspicion"].str.startswith("possible").sum())
         if len(result.report):
             meta["winsorised_returns"] = markdown_table(result.report.set_index("date"))
     yield Output(
