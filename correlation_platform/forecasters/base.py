@@ -46,6 +46,14 @@ class CorrelationForecaster(BaseEstimator):
 
     def fit(self, returns: pd.DataFrame, features: pd.DataFrame | None = None):
         self._check_returns(returns)
+        spread = returns.std().to_numpy(dtype=float)
+        flat = list(returns.columns[~(spread > 0)])
+        if flat:
+            raise ValueError(
+                f"{self.name}: assets {flat} have zero variance over the {len(returns)} fit "
+                "rows (a frozen price or all-zero returns): their correlation is undefined; "
+                "drop them or fix the prices"
+            )
         self.assets_ = list(returns.columns)
         self.n_train_obs_ = len(returns)
         self.train_end_ = pd.Timestamp(returns.index[-1])

@@ -144,6 +144,11 @@ class DCCForecaster(RecursiveForecaster):
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}")
         super().fit(returns, features)
+        if len(returns) <= 2 * returns.shape[1]:
+            raise ValueError(
+                f"dcc needs more than twice as many observations as assets to estimate Qbar "
+                f"and the GARCH stage: {len(returns)} rows for {returns.shape[1]} assets"
+            )
         x = returns.to_numpy(dtype=float)
         params, loglik = [], 0.0
         for i in range(x.shape[1]):

@@ -116,3 +116,17 @@ def test_dates_outside_index_are_rejected(regime_returns):
     f = get_forecaster("ewma").fit(regime_returns)
     with pytest.raises(ValueError, match="not in the returns index"):
         f.predict_path(regime_returns, dates=[pd.Timestamp("1990-01-01")])
+
+
+@pytest.mark.parametrize("family", sorted(FORECASTERS))
+def test_a_zero_variance_asset_is_refused_clearly(family, regime_returns, regime_market):
+    frozen = regime_returns.copy()
+    frozen.iloc[:, 3] = 0.0  # a frozen price: no correlation exists
+    kwargs = {"tree": regime_market.sectors} if family == "tic" else {}
+    with pytest.raises(ValueError, match=r"assets \['A003'\] have zero variance"):
+        get_forecaster(family, **kwargs).fit(frozen)
+
+
+def test_dcc_refuses_more_assets_than_it_can_estimate(regime_returns):
+    with pytest.raises(ValueError, match="dcc needs more than twice as many observations"):
+        get_forecaster("dcc").fit(regime_returns.iloc[:10])
