@@ -1,6 +1,8 @@
 """Parquet IO manager: DataFrames/Series as Parquet, small dicts as JSON (never pickle)."""
 
+import contextlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +10,22 @@ import pandas as pd
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 
 from correlation_platform.paths import subdir
+
+
+class CorruptAssetError(RuntimeError):
+    """A stored asset file exists but cannot be parsed (truncated, overwritten, ...)."""
+
+
+@contextlib.contextmanager
+def _atomic(path: Path):
+    """Write to a temporary file beside ``path`` and move it into place, so a killed run
+    never leaves a half-written asset behind."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class ParquetIOManager(ConfigurableIOManager):
@@ -34,10 +52,12 @@ class ParquetIOManager(ConfigurableIOManager):
             path = stem.with_suffix(".parquet")
             frame = obj.copy()
             frame.columns = [str(c) for c in frame.columns]
-            frame.to_parquet(path)
+            with _atomic(path) as tmp:
+                frame.to_parquet(tmp)
         elif isinstance(obj, dict):
             path = stem.with_suffix(".json")
-            path.write_text(json.dumps(obj, indent=2, default=str), encoding="utf-8")
+            with _atomic(path) as tmp:
+                tmp.write_text(json.dumps(obj, indent=2, default=str), encoding="utf-8")
         else:
             raise TypeError(
                 f"ParquetIOManager stores DataFrame, Series or dict, not {type(obj).__name__} "
@@ -45,11 +65,21 @@ class ParquetIOManager(ConfigurableIOManager):
             )
         context.add_output_metadata({"path": str(path)})
 
-    def _read(self, stem: Path) -> Any:
-        if stem.with_suffix(".parquet").exists():
-            return pd.read_parquet(stem.with_suffix(".parquet"))
-        if stem.with_suffix(".json").exists():
-            return json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
+    def _read(self, stem: Path, asset: str = "") -> Any:
+        for suffix, reader in (
+            (".parquet", pd.read_parquet),
+            (".json", lambda p: json.loads(p.read_text(encoding="utf-8"))),
+        ):
+            path = stem.with_suffix(suffix)
+            if not path.exists():
+                continue
+            try:
+                return reader(path)
+            except Exception as exc:  # any parse failure: name the asset and the file
+                raise CorruptAssetError(
+                    f"asset {asset or stem.parent.name}: the stored file {path} cannot be read "
+                    f"({type(exc).__name__}: {exc}); re-materialise the asset to rewrite it"
+                ) from exc
         raise FileNotFoundError(f"no stored value at {stem}.parquet|.json: materialise it first")
 
     def load_input(self, context: InputContext) -> Any:
@@ -59,14 +89,16 @@ class ParquetIOManager(ConfigurableIOManager):
             # A consumer in a partitioned run reads its one partition; an unpartitioned
             # consumer of a partitioned asset reads {partition: value}.
             if len(keys) == 1 and context.has_partition_key:
-                return self._read(self._stem(path, keys[0]))
+                return self._read(self._stem(path, keys[0]), context.asset_key.to_user_string())
             found = {}
             for key in keys:
                 try:
-                    found[key] = self._read(self._stem(path, key))
+                    found[key] = self._read(
+                        self._stem(path, key), context.asset_key.to_user_string()
+                    )
                 except FileNotFoundError:
                     context.log.warning(
                         f"{context.asset_key.to_user_string()}[{key}] not materialised; skipped"
                     )
             return found
-        return self._read(self._stem(path, None))
+        return self._read(self._stem(path, None), context.asset_key.to_user_string())

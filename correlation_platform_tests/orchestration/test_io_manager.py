@@ -1,7 +1,8 @@
 import pandas as pd
+import pytest
 from dagster import build_input_context, build_output_context
 
-from correlation_platform.orchestration.io_manager import ParquetIOManager
+from correlation_platform.orchestration.io_manager import CorruptAssetError, ParquetIOManager
 
 
 def test_frames_round_trip_as_parquet_and_dicts_as_json(tmp_path):
@@ -17,3 +18,20 @@ def test_frames_round_trip_as_parquet_and_dicts_as_json(tmp_path):
     io.handle_output(build_output_context(asset_key="y"), {"k": 1})
     assert io.load_input(build_input_context(asset_key="y")) == {"k": 1}
     assert not list(tmp_path.rglob("*.pkl"))
+
+
+def test_a_corrupted_file_names_the_asset_and_rematerialising_fixes_it(tmp_path):
+    io = ParquetIOManager(base_dir=str(tmp_path))
+    frame = pd.DataFrame({"a": [1.0, 2.0]})
+    io.handle_output(build_output_context(asset_key="prices"), frame)
+    path = tmp_path / "prices" / "data.parquet"
+    path.write_bytes(path.read_bytes()[:40])  # truncated, as by a full disk or a bad copy
+    with pytest.raises(CorruptAssetError, match=r"asset prices: the stored file .*data.parquet"):
+        io.load_input(build_input_context(asset_key="prices"))
+    io.handle_output(build_output_context(asset_key="prices"), frame)
+    pd.testing.assert_frame_equal(io.load_input(build_input_context(asset_key="prices")), frame)
+    assert not list(tmp_path.rglob("*.tmp"))  # the atomic write leaves no temporary file
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "data.json").write_text("{not json")
+    with pytest.raises(CorruptAssetError, match=r"asset cfg: .*JSONDecodeError"):
+        io.load_input(build_input_context(asset_key="cfg"))
