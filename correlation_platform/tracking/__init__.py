@@ -5,6 +5,8 @@ from correlation_platform.tracking.store import (
     REGISTERED_MODEL,
     LoggedForecaster,
     MlflowStore,
+    MlflowUnavailableError,
+    RecordedModel,
     default_tracking_uri,
 )
 
@@ -13,5 +15,7 @@ __all__ = [
     "ForecasterPyfunc",
     "LoggedForecaster",
     "MlflowStore",
+    "MlflowUnavailableError",
+    "RecordedModel",
     "default_tracking_uri",
 ]

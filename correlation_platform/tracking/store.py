@@ -11,6 +11,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -39,6 +40,14 @@ def pip_requirements(extra: tuple[str, ...] = ()) -> list[str]:
     return [f"{name}=={version(name).split('+')[0]}" for name in (*RUNTIME_PACKAGES, *extra)]
 
 
+#: Reachability check: tries, first wait (doubling) and per-request timeout, in seconds.
+PING_ATTEMPTS, PING_BACKOFF, PING_TIMEOUT = 3, 1.0, 5.0
+
+
+class MlflowUnavailableError(RuntimeError):
+    """The tracking store cannot be reached."""
+
+
 @dataclass(frozen=True)
 class LoggedForecaster:
     run_id: str
@@ -61,6 +70,45 @@ class MlflowStore:
         local = self.tracking_uri.startswith("sqlite:") or "://" not in self.tracking_uri
         self.artifact_root = artifact_root or (
             (subdir("mlflow") / "artifacts").as_uri() if local else None
+        )
+
+    def check_reachable(self, attempts: int = PING_ATTEMPTS, backoff: float = PING_BACKOFF) -> None:
+        """Fail fast, with one clear message, when the tracking store cannot be reached.
+
+        Called before long work (training), so an unreachable server costs seconds, not
+        MLflow's own minutes of retries after the first model has trained.
+
+        Parameters
+        ----------
+        attempts : int
+            Tries, ``backoff`` x 2^k seconds apart.
+        backoff : float
+            First wait in seconds.
+
+        Raises
+        ------
+        MlflowUnavailableError
+            Naming the URI, the attempts and the last error.
+        """
+        last: Exception | None = None
+        for k in range(attempts):
+            try:
+                if self.tracking_uri.startswith(("http://", "https://")):
+                    import requests
+
+                    url = self.tracking_uri.rstrip("/") + "/health"
+                    requests.get(url, timeout=PING_TIMEOUT).raise_for_status()
+                else:
+                    self.client.search_experiments(max_results=1)
+                return
+            except Exception as exc:  # any transport or storage error counts as unreachable
+                last = exc
+                if k + 1 < attempts:
+                    time.sleep(backoff * 2**k)
+        raise MlflowUnavailableError(
+            f"MLflow tracking store {self.tracking_uri} is unreachable after {attempts} "
+            f"attempts ({type(last).__name__}: {last}); start it or point MLFLOW_TRACKING_URI "
+            "at a running server. Nothing was trained or registered."
         )
 
     @property

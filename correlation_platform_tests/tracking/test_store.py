@@ -1,5 +1,6 @@
 import mlflow
 import numpy as np
+import pytest
 
 from correlation_platform.forecasters import get_forecaster
 from correlation_platform.tracking import MlflowStore
@@ -92,3 +93,17 @@ def test_the_recorded_version_is_loaded_and_a_hand_moved_alias_is_reported(regim
     assert moved.forecaster.name == "ewma" and moved.version == first.registered_version
     assert moved.alias_version == second.registered_version
     assert f"points at version {second.registered_version}" in moved.mismatch
+
+
+def test_an_unreachable_server_fails_fast_with_one_clear_message():
+    import socket
+
+    from correlation_platform.tracking import MlflowUnavailableError
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store = MlflowStore(tracking_uri=f"http://127.0.0.1:{port}")
+    with pytest.raises(MlflowUnavailableError, match=rf"127.0.0.1:{port} is unreachable after 2"):
+        store.check_reachable(attempts=2, backoff=0.05)
+    MlflowStore().check_reachable()  # the embedded SQLite store is reachable

@@ -42,6 +42,7 @@ def trained_forecasters(
 ) -> Output[dict]:
     """Tune on validation, score once on test, refit on all history, log and register."""
     family = context.partition_key
+    mlflow.store().check_reachable()  # before minutes of training, not after
     sectors = market_data.load().sectors
     features = features_for(family, feature_panel)
     split = train_validation_test(len(asset_returns), settings.horizon)
