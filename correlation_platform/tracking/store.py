@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -110,6 +111,41 @@ class MlflowStore:
             f"attempts ({type(last).__name__}: {last}); start it or point MLFLOW_TRACKING_URI "
             "at a running server. Nothing was trained or registered."
         )
+
+    def close_orphans(self, is_alive: Callable[[str], bool]) -> list[str]:
+        """Mark KILLED the runs left RUNNING by a Dagster run that is no longer alive.
+
+        A killed step never ends its MLflow run; without this it would show as running
+        forever. Model versions such runs registered are tagged ``orphaned`` (they were
+        never recorded in the lineage, so no alias can point at them through Dagster).
+
+        Parameters
+        ----------
+        is_alive : callable
+            Dagster run id -> whether that run is still queued or running.
+
+        Returns
+        -------
+        list of str
+            The MLflow run ids closed.
+        """
+        exp = self.client.get_experiment_by_name(self.experiment)
+        if exp is None:
+            return []
+        closed = []
+        for run in self.client.search_runs(
+            [exp.experiment_id], filter_string="attributes.status = 'RUNNING'"
+        ):
+            owner = run.data.tags.get("dagster.run_id")
+            if owner is None or is_alive(owner):
+                continue
+            self.client.set_terminated(run.info.run_id, status="KILLED")
+            closed.append(run.info.run_id)
+            for mv in self.client.search_model_versions(f"run_id = '{run.info.run_id}'"):
+                self.client.set_model_version_tag(
+                    mv.name, mv.version, "orphaned", f"Dagster run {owner} was killed"
+                )
+        return closed
 
     @property
     def client(self) -> MlflowClient:

@@ -107,3 +107,16 @@ def test_an_unreachable_server_fails_fast_with_one_clear_message():
     with pytest.raises(MlflowUnavailableError, match=rf"127.0.0.1:{port} is unreachable after 2"):
         store.check_reachable(attempts=2, backoff=0.05)
     MlflowStore().check_reachable()  # the embedded SQLite store is reachable
+
+
+def test_runs_left_running_by_a_killed_dagster_run_are_closed(regime_returns):
+    store = MlflowStore()
+    exp = store.activate()
+    client = store.client
+    dead = client.create_run(exp, tags={"dagster.run_id": "killed-run"}).info.run_id
+    alive = client.create_run(exp, tags={"dagster.run_id": "live-run"}).info.run_id
+    closed = store.close_orphans(lambda run_id: run_id == "live-run")
+    assert closed == [dead]
+    assert client.get_run(dead).info.status == "KILLED"
+    assert client.get_run(alive).info.status == "RUNNING"
+    assert store.close_orphans(lambda run_id: run_id == "live-run") == []

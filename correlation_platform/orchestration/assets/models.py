@@ -42,7 +42,11 @@ def trained_forecasters(
 ) -> Output[dict]:
     """Tune on validation, score once on test, refit on all history, log and register."""
     family = context.partition_key
-    mlflow.store().check_reachable()  # before minutes of training, not after
+    store = mlflow.store()
+    store.check_reachable()  # before minutes of training, not after
+    closed = store.close_orphans(lambda run_id: _dagster_run_alive(context, run_id))
+    if closed:
+        context.log.warning(f"closed {len(closed)} MLflow runs left RUNNING by killed runs")
     sectors = market_data.load().sectors
     features = features_for(family, feature_panel)
     split = train_validation_test(len(asset_returns), settings.horizon)
@@ -68,7 +72,6 @@ def trained_forecasters(
     test = selection.test_mean
     context.log.info(f"{family}: params {selection.params}, test losses {test}, {seconds:.1f}s")
     params = scalar_params(forecaster)
-    store = mlflow.store()
     logged = store.log_forecaster(
         forecaster,
         run_name=f"{family}-{dates[-1].date()}",
@@ -116,6 +119,13 @@ def trained_forecasters(
             "validation_grid": markdown_table(selection.validation),
         },
     )
+
+
+def _dagster_run_alive(context: AssetExecutionContext, run_id: str) -> bool:
+    if run_id == context.run.run_id:
+        return True
+    run = context.instance.get_run_by_id(run_id)
+    return run is not None and not run.is_finished
 
 
 def _loss_frame(records: dict, loss: str) -> pd.DataFrame:
