@@ -209,3 +209,26 @@ def test_code_server_and_daemon_on_postgres(postgres_server, tmp_path, monkeypat
         for proc in (daemon, code):
             if proc is not None:
                 stop_process(proc)
+
+
+def test_no_literal_secret_in_compose_and_every_variable_documented():
+    import re
+
+    text = (REPO / "docker-compose.yml").read_text()
+    assert "corrplat:corrplat@" not in text
+    refs = set(re.findall(r"\$\{(\w+):\?", text))
+    assert refs == {"POSTGRES_USER", "POSTGRES_PASSWORD"}
+    example = (REPO / ".env.example").read_text()
+    documented = set(re.findall(r"^(\w+)=", example, re.M))
+    assert refs <= documented
+    assert re.search(r"^POSTGRES_PASSWORD=$", example, re.M)  # no default secret committed
+    services = COMPOSE["services"]
+    for name in ("postgres", "code", "webserver", "daemon", "dask-worker"):
+        env = services[name].get("environment", {})
+        for key, value in env.items():
+            if "PASSWORD" in key:
+                assert str(value).startswith("${") and ":?" in str(value), (name, key)
+    # Only the UIs are published, and only on the loopback interface.
+    published = [p for svc in services.values() for p in svc.get("ports", [])]
+    assert published and all(str(p).startswith("127.0.0.1:") for p in published)
+    assert ".env" in (REPO / ".gitignore").read_text().split()

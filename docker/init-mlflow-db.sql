@@ -1,2 +1,3 @@
 -- The MLflow backend lives beside Dagster's storage in the same Postgres server.
-CREATE DATABASE mlflow OWNER corrplat;
+-- Runs as POSTGRES_USER, who then owns it.
+CREATE DATABASE mlflow;
