@@ -19,7 +19,7 @@ from dagster import AssetSelection, DagsterInstance, materialize
 from correlation_platform.definitions import build_definitions
 from correlation_platform.orchestration.partitions import forecaster_partitions
 from correlation_platform.orchestration.resources import PlatformSettings
-from correlation_platform.paths import REPO_ROOT, corrplat_home, subdir
+from correlation_platform.paths import REPO_ROOT, corrplat_home, exclusive_home, subdir
 from correlation_platform.portfolio import OBJECTIVES
 from correlation_platform.tracking import default_tracking_uri
 
@@ -146,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     started = time.perf_counter()
     resources = {"settings": PlatformSettings(objective=args.objective)} if args.objective else None
-    out = materialize_all(resources=resources, day=args.day, reuse_models=args.reuse_models)
+    with exclusive_home("make run"):
+        out = materialize_all(resources=resources, day=args.day, reuse_models=args.reuse_models)
     home = corrplat_home()
     print(f"""
 Done in {time.perf_counter() - started:.0f}s. Everything lives in {home}
