@@ -32,7 +32,9 @@ def weights_spec(asset: str) -> AssetCheckSpec:
 
 def no_missing_spec(asset: str) -> AssetCheckSpec:
     return AssetCheckSpec(
-        "no_missing_and_sorted", asset=asset, description="no NaN, dates strictly increasing"
+        "no_missing_and_sorted",
+        asset=asset,
+        description="no inf, no NaN (or only in the warm-up), dates strictly increasing",
     )
 
 
@@ -67,13 +69,31 @@ def check_weights(
     )
 
 
-def check_frame(frame: pd.DataFrame, allow_nan: bool = False) -> AssetCheckResult:
+def check_frame(
+    frame: pd.DataFrame, allow_nan: bool = False, warmup_nan: bool = False
+) -> AssetCheckResult:
+    """Sorted unique dates, no inf ever, and NaN only where allowed.
+
+    ``warmup_nan``: NaN is accepted only before each column's first value (a window
+    filling, a series starting); a gap after it is a problem.
+    """
     problems = []
     if not frame.index.is_monotonic_increasing or frame.index.has_duplicates:
         problems.append("dates not strictly increasing")
-    n_nan = int(frame.isna().sum().sum())
-    if n_nan and not allow_nan:
-        problems.append(f"{n_nan} NaN values")
+    values = frame.to_numpy(dtype=float)
+    n_inf = int(np.isinf(values).sum())
+    if n_inf:
+        columns = list(frame.columns[np.isinf(values).any(axis=0)])
+        problems.append(f"{n_inf} infinite values in {columns}")
+    nan = np.isnan(values)
+    if warmup_nan:
+        started = np.maximum.accumulate(~nan, axis=0)
+        late = nan & started
+        if late.any():
+            columns = list(frame.columns[late.any(axis=0)])
+            problems.append(f"{int(late.sum())} NaN after the warm-up in {columns}")
+    elif nan.any() and not allow_nan:
+        problems.append(f"{int(nan.sum())} NaN values")
     return AssetCheckResult(
         check_name="no_missing_and_sorted",
         passed=not problems,
