@@ -36,6 +36,26 @@ BACKCAST_TAU = 75
 FULL_LOGLIK_UP_TO = 200  # above this, the full likelihood is not evaluated for reporting  # arch's backcast: exponentially weighted first 75 squared residuals
 
 
+#: Smallest eigenvalue of the standardised residuals' correlation the likelihood accepts:
+#: below it two assets are (near) copies and every R_t is singular.
+COLLINEAR_BELOW = 1e-8
+
+
+def _refuse_collinear(qbar: np.ndarray, assets: list[str]) -> None:
+    """A clear refusal instead of a Cholesky failure deep in the likelihood."""
+    d = np.sqrt(np.diag(qbar))
+    corr = qbar / np.outer(d, d)
+    lowest = float(np.linalg.eigvalsh(corr)[0])
+    if lowest < COLLINEAR_BELOW:
+        off = np.abs(corr - np.eye(len(corr)))
+        i, j = np.unravel_index(np.argmax(off), off.shape)
+        raise ValueError(
+            f"dcc: standardised residuals are collinear (minimum eigenvalue {lowest:.2g}); "
+            f"assets {assets[i]!r} and {assets[j]!r} move together with correlation "
+            f"{corr[i, j]:.6f}: drop one of them"
+        )
+
+
 def _backcast(eps: np.ndarray) -> np.ndarray:
     """arch's GARCH backcast: weights 0.94^k on the first 75 squared residuals (per column)."""
     tau = min(BACKCAST_TAU, len(eps))
@@ -169,6 +189,7 @@ class DCCForecaster(RecursiveForecaster):
         self.garch_params_ = np.array(params)
         z = garch_filter(x, self.garch_params_)
         self.qbar_ = z.T @ z / len(z)
+        _refuse_collinear(self.qbar_, list(returns.columns))
         cdcc = self.variant == "cdcc"
         use_composite = x.shape[1] > self.composite_above
         self.method_ = "composite" if use_composite else "full"

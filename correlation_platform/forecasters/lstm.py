@@ -84,6 +84,12 @@ class LSTMForecaster(CorrelationForecaster):
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         positions = training_positions(returns, self.horizon, self.step, self.min_history)
+        if len(positions) < self.seq_len + 1:
+            raise ValueError(
+                f"lstm needs at least seq_len + 1 = {self.seq_len + 1} training dates (one every "
+                f"step={self.step} rows after min_history={self.min_history}), got "
+                f"{len(positions)} from {len(returns)} rows: give it more history"
+            )
         self.builder_ = PairFeatureBuilder().fit(features, returns.index[positions[-1]])
         grid = np.nan_to_num(self.builder_.build(returns, features, positions))
         seqs = _sequences(grid, self.seq_len)  # (d, pairs, L, F)

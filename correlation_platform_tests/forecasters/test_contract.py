@@ -130,3 +130,10 @@ def test_a_zero_variance_asset_is_refused_clearly(family, regime_returns, regime
 def test_dcc_refuses_more_assets_than_it_can_estimate(regime_returns):
     with pytest.raises(ValueError, match="dcc needs more than twice as many observations"):
         get_forecaster("dcc").fit(regime_returns.iloc[:10])
+
+
+def test_dcc_names_two_collinear_assets_instead_of_a_cholesky_failure(regime_returns):
+    copied = regime_returns.copy()
+    copied["A005"] = copied["A001"]
+    with pytest.raises(ValueError, match=r"assets 'A001' and 'A005' move together"):
+        get_forecaster("dcc").fit(copied)
