@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from correlation_platform.features.returns import ewma_volatility
 from correlation_platform.linalg import corr_to_cov
 
 log = logging.getLogger(__name__)
@@ -18,9 +17,47 @@ VOLATILITY_MODELS = ("garch", "ewma")
 EXPECTED_RETURNS = ("zero", "historical", "james_stein")
 
 
+#: Consecutive exactly-zero returns from which a price counts as frozen (a halted or stale
+#: feed, not a calm market): from the FROZEN_RUN-th zero on, days are left out of the
+#: volatility estimate, so a stale price cannot make an asset look riskless.
+FROZEN_RUN = 5
+
+
+def frozen_days(returns: pd.DataFrame, run: int = FROZEN_RUN) -> pd.DataFrame:
+    """True where a return is the ``run``-th or later of consecutive exact zeros.
+
+    Causal: whether day t is frozen depends on days up to t only.
+    """
+    zero = returns.to_numpy(dtype=float) == 0.0
+    count = np.cumsum(zero, axis=0)
+    # Length of the run of zeros ending at each row: zeros so far minus those before the
+    # last non-zero day.
+    at_reset = np.maximum.accumulate(np.where(zero, 0, count), axis=0)
+    return pd.DataFrame(count - at_reset >= run, index=returns.index, columns=returns.columns)
+
+
+def _volatility_returns(returns: pd.DataFrame) -> pd.DataFrame:
+    return returns.mask(frozen_days(returns))
+
+
+def masked_ewma_volatility(returns: pd.DataFrame, halflife: float = 21.0) -> pd.DataFrame:
+    """Daily EWMA volatility (zero mean, causal) that holds its level through frozen days."""
+    squared = _volatility_returns(returns) ** 2
+    return np.sqrt(squared.ewm(halflife=halflife, adjust=True, ignore_na=True).mean())
+
+
 def ewma_volatility_forecast(returns: pd.DataFrame, halflife: float = 21.0) -> pd.Series:
-    """Daily volatility forecast per asset: EWMA of squared returns up to the last row."""
-    return ewma_volatility(returns, halflife, annualise=False).iloc[-1].rename("daily_volatility")
+    """Daily volatility forecast per asset: EWMA of squared returns up to the last row
+    (frozen-price days left out, see :data:`FROZEN_RUN`)."""
+    vol = masked_ewma_volatility(returns, halflife).iloc[-1].rename("daily_volatility")
+    frozen = frozen_days(returns).iloc[-1]
+    if frozen.any():
+        log.warning(
+            "frozen prices (%d+ unchanged closes) for %s: volatility held at its level before",
+            FROZEN_RUN,
+            list(frozen.index[frozen]),
+        )
+    return vol
 
 
 @dataclass(frozen=True)
@@ -42,7 +79,7 @@ def garch_volatility_forecast(
     ewma = ewma_volatility_forecast(returns)
     vols, models = {}, {}
     for asset in returns.columns:
-        series = returns[asset].iloc[-window:] * 100.0
+        series = _volatility_returns(returns[[asset]])[asset].iloc[-window:].dropna() * 100.0
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -305,7 +342,7 @@ def input_path(
     check_estimator(expected_returns_method, EXPECTED_RETURNS, "expected_returns")
     positions = np.asarray(positions, dtype=int)
     assets = list(returns.columns)
-    ewma = ewma_volatility(returns, halflife, annualise=False).to_numpy()[positions]
+    ewma = masked_ewma_volatility(returns, halflife).to_numpy()[positions]
     fallbacks: list[str] = []
     if callable(volatility):
         vol = np.vstack(

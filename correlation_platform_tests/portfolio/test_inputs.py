@@ -60,3 +60,27 @@ def test_covariance_is_d_r_d():
     corr = pd.DataFrame([[1.0, 0.5], [0.5, 1.0]], index=["a", "b"], columns=["a", "b"])
     cov = covariance_from(corr, pd.Series({"b": 0.2, "a": 0.1}))
     np.testing.assert_allclose(cov.to_numpy(), [[0.01, 0.01], [0.01, 0.04]])
+
+
+def test_a_frozen_price_does_not_make_an_asset_look_riskless(regime_returns):
+    from correlation_platform.portfolio import ewma_volatility_forecast, optimize_weights
+    from correlation_platform.portfolio.inputs import FROZEN_RUN, frozen_days
+
+    frozen = regime_returns.copy()
+    frozen.iloc[-40:, 2] = 0.0  # a stale feed: the price has not moved for 40 days
+    before = ewma_volatility_forecast(regime_returns.iloc[:-40])
+    vol = ewma_volatility_forecast(frozen)
+    # Held at its level from the first frozen-run days, not decayed towards zero.
+    assert vol.iloc[2] > 0.8 * before.iloc[2]
+    from correlation_platform.features.returns import ewma_volatility
+
+    corr = regime_returns.corr()
+    held = optimize_weights(corr * np.outer(vol, vol), "min_variance")
+    decayed_vol = ewma_volatility(frozen, 21.0, annualise=False).iloc[-1]  # no guard
+    decayed = optimize_weights(corr * np.outer(decayed_vol, decayed_vol), "min_variance")
+    assert decayed.iloc[2] > 0.4  # the stale asset looks nearly riskless and takes most
+    assert held.iloc[2] < 0.5 * decayed.iloc[2]
+    # Causal: the first FROZEN_RUN - 1 zeros are ordinary days, later ones are frozen.
+    mask = frozen_days(frozen)
+    assert not mask.iloc[-40 : -40 + FROZEN_RUN - 1, 2].any()
+    assert mask.iloc[-40 + FROZEN_RUN - 1 :, 2].all()
