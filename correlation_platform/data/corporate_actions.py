@@ -33,7 +33,26 @@ def read_actions(path: Path) -> pd.DataFrame:
         raise DataValidationError(
             "missing-columns", f"needs columns {sorted(missing)}", origin=str(path)
         )
-    actions["date"] = pd.to_datetime(actions["date"])
+    dates = pd.to_datetime(actions["date"], errors="coerce")
+    if dates.isna().any():
+        row = int(dates.isna().to_numpy().argmax())
+        raise DataValidationError(
+            "unparseable-date",
+            f"row {row + 2}: {actions['date'].iloc[row]!r} is not a date",
+            origin=str(path),
+            column="date",
+        )
+    values = pd.to_numeric(actions["value"], errors="coerce")
+    if values.isna().any():
+        row = int(values.isna().to_numpy().argmax())
+        raise DataValidationError(
+            "non-numeric-action-value",
+            f"row {row + 2}: value {actions['value'].iloc[row]!r} is not a number",
+            origin=str(path),
+            column=str(actions["asset"].iloc[row]),
+            date=dates.iloc[row],
+        )
+    actions["date"], actions["value"] = dates, values.astype(float)
     actions.attrs["origin"] = str(path)
     return actions
 

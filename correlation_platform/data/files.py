@@ -19,6 +19,8 @@ Layout (DESIGN.md section 2)::
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -33,6 +35,8 @@ from correlation_platform.data.validation import (
 )
 
 LONG_COLUMNS = {"date", "asset", "price"}
+#: pandas' dayofweek of Saturday (Sunday is 6).
+WEEKEND = 5
 
 
 def _find(folder: Path, stem: str) -> Path | None:
@@ -43,19 +47,80 @@ def _find(folder: Path, stem: str) -> Path | None:
     return None
 
 
+#: Delimiters a CSV may use (sniffed from the header line).
+DELIMITERS = ",;\t|"
+
+
+def _decode(path: Path) -> str:
+    data = path.read_bytes()
+    if not data.strip():
+        raise DataValidationError("empty-file", "the file is empty", origin=str(path))
+    try:
+        return data.decode("utf-8-sig")  # a UTF-8 byte-order mark is accepted and dropped
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(
+            "not-utf8",
+            f"byte {data[exc.start]:#04x} at position {exc.start} is not UTF-8; save the file "
+            "as UTF-8",
+            origin=str(path),
+        ) from None
+
+
+def _check_header(columns: list[str], origin: str) -> None:
+    for k, name in enumerate(columns, start=1):
+        if not str(name).strip():
+            raise DataValidationError(
+                "unnamed-column", f"column {k} has no name", origin=origin, column=f"column {k}"
+            )
+    seen = set()
+    for name in columns:
+        if name in seen:
+            raise DataValidationError(
+                "duplicate-columns", f"column name {name!r} appears twice", origin=origin,
+                column=name,
+            )  # fmt: skip
+        seen.add(name)
+
+
 def _read_table(path: Path) -> pd.DataFrame:
+    """A CSV (UTF-8, any of ``DELIMITERS``) or Parquet table; header checked."""
     if path.suffix == ".parquet":
-        frame = pd.read_parquet(path)
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several types for damaged files
+            raise DataValidationError(
+                "unreadable-file", f"not a readable Parquet file ({exc})", origin=str(path)
+            ) from None
         if "date" not in frame.columns and frame.index.name == "date":
             frame = frame.reset_index()
+        _check_header([str(c) for c in frame.columns], str(path))
         return frame
-    return pd.read_csv(path)
+    text = _decode(path)
+    first = text.splitlines()[0]
+    delimiter = max(DELIMITERS, key=first.count)
+    header = [h.strip() for h in next(csv.reader(io.StringIO(first), delimiter=delimiter))]
+    _check_header(header, str(path))
+    frame = pd.read_csv(io.StringIO(text), sep=delimiter)
+    frame.columns = header
+    return frame
 
 
-def _parse_dates(frame: pd.DataFrame, origin: str) -> pd.Series:
+def _parse_dates(frame: pd.DataFrame, origin: str, business_days: bool = True) -> pd.Series:
+    """The ``date`` column parsed; ``business_days`` refuses weekend dates (prices, not
+    indicators, which are dated by their reference period)."""
     if "date" not in frame.columns:
         raise DataValidationError(
             "missing-date-column", "no 'date' column", origin=origin, column="date"
+        )
+    raw = frame["date"].astype(str)
+    if raw.str.contains(r"(?:[+-]\d{2}:?\d{2}|Z)$", regex=True).any():
+        row = int(raw.str.contains(r"(?:[+-]\d{2}:?\d{2}|Z)$", regex=True).to_numpy().argmax())
+        raise DataValidationError(
+            "timezone-in-dates",
+            f"row {row + 2}: {raw.iloc[row]!r} carries a time zone; give plain dates (the "
+            "close's calendar day)",
+            origin=origin,
+            column="date",
         )
     parsed = pd.to_datetime(frame["date"], errors="coerce")
     bad = parsed.isna() & frame["date"].notna()
@@ -67,7 +132,18 @@ def _parse_dates(frame: pd.DataFrame, origin: str) -> pd.Series:
             origin=origin,
             column="date",
         )
-    return parsed.astype("datetime64[ns]")
+    parsed = parsed.astype("datetime64[ns]")
+    weekend = parsed.dt.day_of_week >= WEEKEND
+    if business_days and weekend.any():
+        row = int(weekend.to_numpy().argmax())
+        raise DataValidationError(
+            "weekend-date",
+            f"row {row + 2} falls on a {parsed.iloc[row].day_name()}: prices are business days",
+            origin=origin,
+            column="date",
+            date=parsed.iloc[row],
+        )
+    return parsed
 
 
 def read_prices(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -127,6 +203,14 @@ def release_dates(
                 "unknown-frequency", f"frequency {freq!r}", origin=origin, column=column
             )
         base = reference + MonthEnd(0)
+    lag = rule.get("lag_business_days", rule.get("lag_days"))
+    if not isinstance(lag, int | float) or lag < 0:
+        raise DataValidationError(
+            "negative-release-lag",
+            f"release lag {lag!r} must be a number >= 0 (a negative lag uses the future)",
+            origin=origin,
+            column=column,
+        )
     if "lag_business_days" in rule:
         out = base + BDay(int(rule["lag_business_days"]))
     else:
@@ -139,14 +223,38 @@ def read_indicators(folder: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     if path is None:
         return pd.DataFrame(), {}
     lag_path = folder / "indicators.yaml"
-    lags = yaml.safe_load(lag_path.read_text()) if lag_path.exists() else {}
+    lags = {}
+    if lag_path.exists():
+        try:
+            lags = yaml.safe_load(lag_path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise DataValidationError(
+                "malformed-yaml", f"not valid YAML ({exc})".replace("\n", " "),
+                origin=str(lag_path),
+            ) from None  # fmt: skip
+        if not isinstance(lags, dict):
+            raise DataValidationError(
+                "malformed-yaml", "expected a mapping indicator -> release lag",
+                origin=str(lag_path),
+            )  # fmt: skip
     raw = _read_table(path)
-    dates = pd.DatetimeIndex(_parse_dates(raw, str(path)))
+    dates = pd.DatetimeIndex(_parse_dates(raw, str(path), business_days=False))
     frame = raw.drop(columns=["date"]).set_index(dates)
-    validate_indicators(frame, lags or {}, origin=str(lag_path))
+    validate_indicators(frame, lags, origin=str(lag_path))
     series = []
     for col in frame.columns:
-        values = pd.to_numeric(frame[col], errors="coerce").dropna()
+        numeric = pd.to_numeric(frame[col], errors="coerce")
+        words = numeric.isna() & frame[col].notna()
+        if words.any():
+            first = words.idxmax()
+            raise DataValidationError(
+                "non-numeric-indicator",
+                f"value {frame[col].loc[first]!r} is not a number",
+                origin=str(path),
+                column=col,
+                date=first,
+            )
+        values = numeric.dropna()
         stamped = pd.Series(
             values.to_numpy(),
             index=release_dates(pd.DatetimeIndex(values.index), lags[col], str(lag_path), col),
@@ -162,9 +270,17 @@ def read_sectors(folder: Path, assets: list[str]) -> pd.DataFrame:
     path = folder / "sectors.csv"
     if not path.exists():
         return pd.DataFrame()
-    sectors = pd.read_csv(path)
+    sectors = _read_table(path)
     if "asset" not in sectors.columns:
         raise DataValidationError("missing-asset-column", "no 'asset' column", origin=str(path))
+    missing = [a for a in assets if a not in set(sectors["asset"])]
+    if missing:
+        raise DataValidationError(
+            "sector-missing-assets",
+            f"no sector for assets {missing}: every priced asset needs one",
+            origin=str(path),
+            column="asset",
+        )
     unknown = sorted(set(sectors["asset"]) - set(assets))
     if unknown:
         raise DataValidationError(

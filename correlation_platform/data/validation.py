@@ -6,6 +6,9 @@ import numpy as np
 import pandas as pd
 
 MIN_HISTORY_DAYS = 60
+#: No listed security trades above this per unit (the dearest share is ~1e6): a larger
+#: value is a corrupt cell, not a price.
+MAX_PLAUSIBLE_PRICE = 1e12
 
 
 class DataValidationError(ValueError):
@@ -56,6 +59,26 @@ def validate_prices(
             raise DataValidationError(
                 "non-numeric-price",
                 f"value {raw.loc[first]!r} is not a number",
+                origin=origin,
+                column=col,
+                date=first,
+            )
+        infinite = ~np.isfinite(num) & num.notna()
+        if infinite.any():
+            first = infinite.idxmax()
+            raise DataValidationError(
+                "non-finite-price",
+                f"price {num.loc[first]} is not finite",
+                origin=origin,
+                column=col,
+                date=first,
+            )
+        huge = num > MAX_PLAUSIBLE_PRICE
+        if huge.any():
+            first = huge.idxmax()
+            raise DataValidationError(
+                "implausible-price",
+                f"price {num.loc[first]:.3g} is above {MAX_PLAUSIBLE_PRICE:.0e}: a corrupt value",
                 origin=origin,
                 column=col,
                 date=first,

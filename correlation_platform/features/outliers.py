@@ -15,7 +15,7 @@ MAD_TO_SIGMA = 1.4826
 
 
 #: Observations the pooled (all assets) warm-up statistics need before they are trusted.
-MIN_POOLED = 20
+MIN_POOLED = 10
 #: A clipped return counts as reverted when the next day gives back at least this share.
 REVERSAL_SHARE = 0.5
 REPORT_COLUMNS = ["date", "asset", "raw", "clipped_to", "robust_z", "suspicion"]
