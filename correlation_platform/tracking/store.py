@@ -8,7 +8,9 @@ Defaults keep everything under ``CORRPLAT_HOME/mlflow`` (SQLite backend + local 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import sqlite3
 import sys
 import tempfile
 import time
@@ -25,6 +27,7 @@ from correlation_platform.forecasters import CorrelationForecaster
 from correlation_platform.paths import subdir
 from correlation_platform.tracking.pyfunc import ForecasterPyfunc
 
+log = logging.getLogger(__name__)
 REGISTERED_MODEL = "correlation_forecaster"
 EXPERIMENT = "correlation_platform"
 RUNTIME_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "cloudpickle", "mlflow")
@@ -157,6 +160,7 @@ class MlflowStore:
         mlflow.set_registry_uri(self.tracking_uri)
         exp = self.client.get_experiment_by_name(self.experiment)
         if exp is not None:
+            self._follow_moved_home(exp.artifact_location)
             return exp.experiment_id
         try:
             return self.client.create_experiment(
@@ -164,6 +168,40 @@ class MlflowStore:
             )
         except MlflowException:  # created concurrently by another step
             return self.client.get_experiment_by_name(self.experiment).experiment_id
+
+    def _follow_moved_home(self, stored_root: str) -> None:
+        """Rewrite the artifact locations of a local store that was copied or moved.
+
+        A local (SQLite) store records absolute artifact paths; after ``CORRPLAT_HOME`` is
+        copied or moved they would still point at the old folder, so a copy would read and
+        write the original's artifacts. The paths are rewritten to the current home once.
+        """
+        if not (self.tracking_uri.startswith("sqlite:") and self.artifact_root):
+            return
+        if stored_root in (self.artifact_root, None) or not stored_root.startswith("file:"):
+            return
+        db = self.tracking_uri.removeprefix("sqlite:///")
+        rewrites = {
+            "experiments": "artifact_location",
+            "runs": "artifact_uri",
+            "logged_models": "artifact_location",
+            "model_versions": "storage_location",
+        }
+        with sqlite3.connect(f"/{db}" if not db.startswith("/") else db) as con:
+            tables = {r[0] for r in con.execute("select name from sqlite_master")}
+            for table, column in rewrites.items():
+                if table in tables:
+                    con.execute(
+                        # Table and column names come from the constant mapping above.
+                        f"UPDATE {table} SET {column} = ? || substr({column}, ?) "
+                        f"WHERE substr({column}, 1, ?) = ?",
+                        (self.artifact_root, len(stored_root) + 1, len(stored_root), stored_root),
+                    )
+        log.warning(
+            "MLflow store moved: artifact locations rewritten from %s to %s",
+            stored_root,
+            self.artifact_root,
+        )
 
     def log_forecaster(
         self,

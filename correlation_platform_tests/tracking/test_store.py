@@ -120,3 +120,24 @@ def test_runs_left_running_by_a_killed_dagster_run_are_closed(regime_returns):
     assert client.get_run(dead).info.status == "KILLED"
     assert client.get_run(alive).info.status == "RUNNING"
     assert store.close_orphans(lambda run_id: run_id == "live-run") == []
+
+
+def test_a_copied_home_uses_its_own_artifacts(regime_returns, tmp_path, monkeypatch):
+    import shutil
+
+    original = tmp_path / "original"
+    monkeypatch.setenv("CORRPLAT_HOME", str(original))
+    store = MlflowStore()
+    logged = store.log_forecaster(get_forecaster("ewma", decay=0.93).fit(regime_returns), "a")
+    copy = tmp_path / "copy"
+    shutil.copytree(original, copy)
+    shutil.rmtree(original)  # moved, not copied: the old folder is gone
+    monkeypatch.setenv("CORRPLAT_HOME", str(copy))
+    # A new process starts without the URI mlflow.set_tracking_uri exported for the first.
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    moved = MlflowStore()
+    assert moved.load_forecaster(logged.registered_version).get_params()["decay"] == 0.93
+    second = moved.log_forecaster(get_forecaster("historical").fit(regime_returns), "b")
+    run = moved.client.get_run(second.run_id)
+    assert run.info.artifact_uri.startswith((copy / "mlflow" / "artifacts").as_uri())
+    assert not original.exists()
