@@ -407,6 +407,11 @@ def optimize(
         )
     if not transaction_cost >= 0:
         raise ValueError(f"transaction_cost must be >= 0, got {transaction_cost}")
+    if objective == "risk_parity" and transaction_cost > 0:
+        raise ValueError(
+            "risk_parity has no cost term (its risk budgets fix the weights): pass "
+            "transaction_cost=0 and charge costs outside the optimiser"
+        )
     costs = transaction_cost > 0
     if objective == "max_sharpe" and np.max(mu) <= 0:
         return rescue(

@@ -194,7 +194,10 @@ def rebalance_weights(
             if isinstance(expected_returns, pd.Series)
             else pd.Series(np.asarray(expected_returns, dtype=float), index=assets)
         )
-    return optimize(
+    # Risk parity's budgets fix the weights: costs cannot change them, so they are charged
+    # (by the backtest, by the book) but not optimised, and the result says so.
+    costs_optimised = objective != "risk_parity"
+    res = optimize(
         cov,
         objective,
         expected_returns=mu,
@@ -202,7 +205,11 @@ def rebalance_weights(
         current_weights=current_weights,
         max_turnover=constraints.max_turnover if current_weights is not None else None,
         bounds=constraints.bounds,
-        transaction_cost=constraints.transaction_cost,
+        transaction_cost=constraints.transaction_cost if costs_optimised else 0.0,
         groups=constraints.groups,
         group_caps=constraints.group_caps,
     )
+    if not costs_optimised and constraints.cost_bps > 0:
+        note = "risk parity has no cost term: costs are charged, not optimised"
+        res.reason = "; ".join(r for r in (res.reason, note) if r)
+    return res

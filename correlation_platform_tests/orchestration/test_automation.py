@@ -81,3 +81,23 @@ def test_run_failure_sensor_writes_an_alert(corrplat_home):
     run_failure_alert_sensor(ctx)
     alert = (corrplat_home / "alerts" / f"run-failure-{result.run_id}.json").read_text()
     assert "boom" in alert or "broken" in alert
+
+
+def test_the_embedded_instance_never_runs_one_partition_twice_at_once(tmp_path):
+    import shutil
+
+    import yaml
+    from dagster import DagsterInstance
+
+    from correlation_platform.paths import REPO_ROOT
+
+    config = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())
+    limits = config["run_coordinator"]["config"]["tag_concurrency_limits"]
+    assert {
+        "key": "dagster/partition",
+        "value": {"applyLimitPerUniqueValue": True},
+        "limit": 1,
+    } in limits
+    shutil.copy(REPO_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    instance = DagsterInstance.from_config(str(tmp_path))  # the file is a valid instance
+    assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"

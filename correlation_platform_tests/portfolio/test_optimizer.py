@@ -281,6 +281,8 @@ def test_degenerate_risk_and_mislabelled_inputs_are_refused():
         optimize(shuffled)
     with pytest.raises(ValueError, match="risk_parity cannot honour"):
         optimize(cov, "risk_parity", groups=pd.Series("x", index=assets), group_caps={"x": 1.0})
+    with pytest.raises(ValueError, match="risk_parity has no cost term"):
+        optimize(cov, "risk_parity", transaction_cost=1e-4)
     with pytest.raises(ValueError, match="transaction_cost must be >= 0"):
         optimize(cov, transaction_cost=-1e-4)
 

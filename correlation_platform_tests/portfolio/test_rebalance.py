@@ -120,3 +120,14 @@ def test_garch_params_refuse_nonstationary_fits():
     x = np.cumsum(rng.standard_normal(400))  # a random walk is no GARCH return series
     with pytest.raises(RuntimeError):
         _garch_params(x * 10)
+
+
+def test_risk_parity_says_costs_are_charged_not_optimised(regime_returns):
+    assets = list(regime_returns.columns)
+    constraints = portfolio_constraints(assets, cost_bps=5.0)
+    res = rebalance_weights(
+        regime_returns.corr(), regime_returns.std(), None, objective="risk_parity",
+        constraints=constraints,
+    )  # fmt: skip
+    assert "costs are charged, not optimised" in res.reason
+    assert res.weights.sum() == pytest.approx(1.0)
