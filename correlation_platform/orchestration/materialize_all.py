@@ -37,6 +37,24 @@ def local_instance() -> DagsterInstance:
     return DagsterInstance.get()
 
 
+def fail_dead_runs(instance: DagsterInstance) -> list[str]:
+    """Mark FAILURE the whole-graph runs a killed ``make run`` left STARTED.
+
+    Only call while holding :func:`~correlation_platform.paths.exclusive_home`: then no
+    other ``make run`` is alive, so a STARTED run of ours belongs to a dead process. Its
+    MLflow runs are closed by the next training step.
+    """
+    from dagster import DagsterRunStatus, RunsFilter
+
+    stale = instance.get_runs(
+        RunsFilter(statuses=[DagsterRunStatus.STARTED], tags={"trigger": "materialize_all"})
+    )
+    for run in stale:
+        instance.report_run_failed(run, "its process died (found STARTED by the next make run)")
+        log.warning("run %s was left STARTED by a killed make run: marked failed", run.run_id)
+    return [run.run_id for run in stale]
+
+
 def _run(step: str, assets, resources, instance, **kwargs):
     started = time.perf_counter()
     log.info("step %s: started", step)
@@ -147,7 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     resources = {"settings": PlatformSettings(objective=args.objective)} if args.objective else None
     with exclusive_home("make run"):
-        out = materialize_all(resources=resources, day=args.day, reuse_models=args.reuse_models)
+        instance = local_instance()
+        fail_dead_runs(instance)
+        out = materialize_all(
+            instance, resources=resources, day=args.day, reuse_models=args.reuse_models
+        )
     home = corrplat_home()
     print(f"""
 Done in {time.perf_counter() - started:.0f}s. Everything lives in {home}

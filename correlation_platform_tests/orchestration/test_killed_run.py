@@ -1,0 +1,82 @@
+"""A make run killed mid-training, then run again: it completes, nothing is left RUNNING,
+and the champion and its metrics equal those of an uninterrupted run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from dagster import DagsterInstance
+
+from correlation_platform.orchestration.materialize_all import (
+    fail_dead_runs,
+    local_instance,
+    materialize_all,
+)
+from correlation_platform.paths import exclusive_home
+from correlation_platform.tracking import MlflowStore
+from correlation_platform_tests.orchestration.test_pipeline import SETTINGS, SYNTHETIC
+
+DRIVER = """
+import logging, sys
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
+from correlation_platform.orchestration.materialize_all import local_instance, materialize_all
+from correlation_platform.orchestration.resources import MarketDataResource, PlatformSettings
+from correlation_platform.paths import exclusive_home
+market = MarketDataResource(source="synthetic", options={options!r})
+settings = PlatformSettings(**{settings!r})
+with exclusive_home("driver"):
+    materialize_all(local_instance(), resources={{"market_data": market, "settings": settings}})
+"""
+
+
+def _champion(home) -> dict:
+    return json.loads((home / "assets" / "champion_forecaster" / "data.json").read_text())
+
+
+@pytest.mark.slow
+def test_a_killed_run_is_cleaned_up_and_the_rerun_matches_an_uninterrupted_one(
+    corrplat_home, tmp_path, monkeypatch
+):
+    code = DRIVER.format(
+        options=SYNTHETIC.options,
+        settings={"train_size": SETTINGS.train_size, "tuning_budget_seconds": 5.0,
+                  "objective": SETTINGS.objective, "backtest_workers": 1},
+    )  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, env=dict(os.environ),
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    for line in proc.stdout:
+        if "step train dcc: started" in line or time.monotonic() > deadline:
+            break
+    time.sleep(1.5)  # inside the dcc run: its GARCH and DCC fits take seconds
+    proc.send_signal(signal.SIGKILL)  # mid-training
+    proc.wait(timeout=30)
+
+    resources = {"market_data": SYNTHETIC, "settings": SETTINGS}
+    with exclusive_home("rerun"):
+        instance = local_instance()
+        assert fail_dead_runs(instance)  # the killed run was left STARTED
+        materialize_all(instance, resources=resources)
+    client = MlflowStore().client
+    running = client.search_runs(
+        [client.get_experiment_by_name("correlation_platform").experiment_id],
+        filter_string="attributes.status = 'RUNNING'",
+    )
+    assert not running
+    rerun = _champion(corrplat_home)
+
+    # The same graph, uninterrupted, in another home.
+    clean_home = tmp_path / "clean"
+    monkeypatch.setenv("CORRPLAT_HOME", str(clean_home))
+    monkeypatch.setenv("DAGSTER_HOME", str(clean_home / "dagster"))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    materialize_all(DagsterInstance.ephemeral(), resources=resources)
+    clean = _champion(clean_home)
+    assert rerun["champion"] == clean["champion"]
+    assert rerun["test_mean"] == clean["test_mean"]
