@@ -108,6 +108,8 @@ class CorrelationForecaster(BaseEstimator):
             yield PathForecast(pd.Timestamp(index[p]), m, lam)
 
     def _positions(self, returns: pd.DataFrame, dates: pd.Index | None, horizon: int) -> np.ndarray:
+        if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
+            raise ValueError(f"horizon must be a whole number of days >= 1, got {horizon!r}")
         self._check_fitted(returns)
         trained_for = getattr(self, "horizon", None)
         if trained_for is not None and trained_for != horizon:

@@ -137,3 +137,10 @@ def test_dcc_names_two_collinear_assets_instead_of_a_cholesky_failure(regime_ret
     copied["A005"] = copied["A001"]
     with pytest.raises(ValueError, match=r"assets 'A001' and 'A005' move together"):
         get_forecaster("dcc").fit(copied)
+
+
+@pytest.mark.parametrize("horizon", [0, -3, 2.5])
+def test_a_horizon_that_is_not_a_positive_whole_number_is_refused(regime_returns, horizon):
+    model = get_forecaster("ewma").fit(regime_returns)
+    with pytest.raises(ValueError, match="horizon must be a whole number of days >= 1"):
+        model.predict(regime_returns, horizon=horizon)
