@@ -102,3 +102,21 @@ def test_an_unadjusted_split_is_flagged_as_such(regime_returns):
     result = winsorize_returns(prices.pct_change().dropna(), z=15)
     row = result.report[result.report["asset"] == prices.columns[1]]
     assert len(row) == 1 and row["suspicion"].iloc[0].startswith("possible unadjusted split")
+
+
+def test_a_small_split_inside_the_robust_band_is_still_flagged():
+    rng = np.random.default_rng(4)
+    dates = pd.bdate_range("2020-01-01", periods=300)
+    steps = rng.normal(0, [0.03, 0.01, 0.01, 0.01], size=(300, 4))
+    prices = pd.DataFrame(
+        30 * np.exp(np.cumsum(steps, axis=0)), index=dates, columns=["VOL", "A", "B", "C"]
+    )
+    # A volatile stock (3% a day) splits 5:4 on a quiet day for it: -20% is a robust z of
+    # about 8, never clipped, but its price ratio to the market is 4/5.
+    prices.iloc[200:, 0] *= prices.iloc[199, 0] / prices.iloc[200, 0] * 0.8
+    result = winsorize_returns(prices.pct_change().dropna(), z=15)
+    report = result.report
+    row = report[(report["asset"] == "VOL") & (report["date"] == dates[200])]
+    assert list(row["suspicion"]) == ["possible unadjusted split (5:4, kept: check actions.csv)"]
+    kept = prices.pct_change().iloc[200, 0]
+    assert result.returns.loc[dates[200], "VOL"] == pytest.approx(kept)

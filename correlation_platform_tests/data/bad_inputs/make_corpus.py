@@ -111,6 +111,10 @@ def build() -> None:
     split.iloc[50:, 0] /= 2
     _write("unadjusted_split", {"prices.csv": _csv(split)},
            report=r"AAA 2021-03-15: possible unadjusted split")  # fmt: skip
+    small = good.copy()
+    small.iloc[60:, 2] *= 0.8  # a 5:4 split: -20%
+    _write("unadjusted_small_split", {"prices.csv": _csv(small)},
+           report=r"CCC 2021-03-29: possible unadjusted split")  # fmt: skip
     adjusted = split.copy()
     actions = "date,asset,type,value\n2021-03-15,AAA,split,2\n"
     _write("split_with_actions", {"prices.csv": _csv(adjusted), "actions.csv": actions},
