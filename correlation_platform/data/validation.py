@@ -53,46 +53,33 @@ def validate_prices(
     for col in prices.columns:
         raw = prices[col]
         num = pd.to_numeric(raw, errors="coerce")
-        bad = num.isna() & raw.notna()
-        if bad.any():
-            first = bad.idxmax()
-            raise DataValidationError(
+        rules = (
+            (
                 "non-numeric-price",
-                f"value {raw.loc[first]!r} is not a number",
-                origin=origin,
-                column=col,
-                date=first,
-            )
-        infinite = ~np.isfinite(num) & num.notna()
-        if infinite.any():
-            first = infinite.idxmax()
-            raise DataValidationError(
+                num.isna() & raw.notna(),
+                lambda v: f"value {v!r} is not a number",
+            ),
+            (
                 "non-finite-price",
-                f"price {num.loc[first]} is not finite",
-                origin=origin,
-                column=col,
-                date=first,
-            )
-        huge = num > MAX_PLAUSIBLE_PRICE
-        if huge.any():
-            first = huge.idxmax()
-            raise DataValidationError(
+                ~np.isfinite(num) & num.notna(),
+                lambda v: f"price {v} is not finite",
+            ),
+            (
                 "implausible-price",
-                f"price {num.loc[first]:.3g} is above {MAX_PLAUSIBLE_PRICE:.0e}: a corrupt value",
-                origin=origin,
-                column=col,
-                date=first,
-            )
-        nonpos = num <= 0
-        if nonpos.any():
-            first = nonpos.idxmax()
-            raise DataValidationError(
-                "non-positive-price",
-                f"price {num.loc[first]} must be > 0",
-                origin=origin,
-                column=col,
-                date=first,
-            )
+                num > MAX_PLAUSIBLE_PRICE,
+                lambda v: (
+                    f"price {float(v):.3g} is above {MAX_PLAUSIBLE_PRICE:.0e}: a corrupt value"
+                ),
+            ),
+            ("non-positive-price", num <= 0, lambda v: f"price {v} must be > 0"),
+        )
+        for rule, broken, detail in rules:  # in this order: the first rule a cell breaks
+            if broken.any():
+                first = broken.idxmax()
+                shown = raw.loc[first] if rule == "non-numeric-price" else num.loc[first]
+                raise DataValidationError(
+                    rule, detail(shown), origin=origin, column=col, date=first
+                )
         out[str(col)] = num.astype("float64").to_numpy()
     if len(out) < min_history:
         raise DataValidationError(
