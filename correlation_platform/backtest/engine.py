@@ -178,6 +178,13 @@ def backtest_config(
     check_estimator(expected_returns, EXPECTED_RETURNS, "expected_returns")
     check_estimator(volatility, VOLATILITY_MODELS, "volatility")
     n_obs = len(returns)
+    values = returns.to_numpy(dtype=float)
+    if not np.all(np.isfinite(values)):
+        row, col = np.argwhere(~np.isfinite(values))[0]
+        raise ValueError(
+            f"returns contain NaN or inf (column {returns.columns[col]!r}, date "
+            f"{pd.Timestamp(returns.index[row]).date()}): clean them first"
+        )
     for name, value in (("rebalance_every", rebalance_every), ("refit_every", refit_every)):
         if int(value) != value or value < 1:
             raise ValueError(f"{name} must be a whole number of days >= 1, got {value}")
@@ -205,15 +212,15 @@ def backtest_config(
         horizon=int(rebalance_every),
     )
     return BacktestConfig(
-        objective,
-        int(rebalance_every),
-        int(train_size),
-        int(refit_every),
-        float(cost_bps),
-        expected_returns,
-        volatility,
-        float(target_volatility),
-        constraints,
+        objective=objective,
+        rebalance_every=int(rebalance_every),
+        train_size=int(train_size),
+        refit_every=int(refit_every),
+        cost_bps=float(cost_bps),
+        expected_returns=expected_returns,
+        volatility=volatility,
+        target_volatility=float(target_volatility),
+        constraints=constraints,
     )
 
 

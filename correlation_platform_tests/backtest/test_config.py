@@ -38,6 +38,13 @@ def test_bad_configuration_fails_before_any_work(regime_returns, kwargs, message
         run_backtest(regime_returns, NeverFit(), **kwargs)
 
 
+def test_returns_with_a_gap_are_refused_naming_where(regime_returns):
+    gappy = regime_returns.copy()
+    gappy.iloc[40, 2] = float("nan")
+    with pytest.raises(ValueError, match=r"returns contain NaN or inf \(column 'A002', date"):
+        run_backtest(gappy, NeverFit())
+
+
 def test_sector_caps_that_cannot_hold_a_portfolio(regime_returns):
     sectors = pd.Series(["a", "a", "a", "b", "b", "b"], index=regime_returns.columns)
     with pytest.raises(ValueError, match=r"sector_cap=0.3 with 2 sectors .* room for only 0.60"):
