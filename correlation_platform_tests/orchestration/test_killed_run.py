@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from dagster import DagsterInstance
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from correlation_platform.orchestration.materialize_all import (
     fail_dead_runs,
@@ -46,15 +46,19 @@ def test_a_killed_run_is_cleaned_up_and_the_rerun_matches_an_uninterrupted_one(
         settings={"train_size": SETTINGS.train_size, "tuning_budget_seconds": 5.0,
                   "objective": SETTINGS.objective, "backtest_workers": 1},
     )  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-u", "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, env=dict(os.environ),
-    )  # fmt: skip
+    log_path = tmp_path / "driver.log"
+    with log_path.open("w") as log_file:  # a file, not a pipe: a full pipe would stall it
+        proc = subprocess.Popen(
+            [sys.executable, "-u", "-c", code], stdout=log_file, stderr=subprocess.STDOUT,
+            env=dict(os.environ),
+        )  # fmt: skip
+    # Kill once the dcc training run is recorded as STARTED (its fits take seconds).
     deadline = time.monotonic() + 240
-    for line in proc.stdout:
-        if "step train dcc: started" in line or time.monotonic() > deadline:
+    started = RunsFilter(statuses=[DagsterRunStatus.STARTED], tags={"dagster/partition": "dcc"})
+    while time.monotonic() < deadline and proc.poll() is None:
+        if "step train dcc: started" in log_path.read_text() and local_instance().get_runs(started):
             break
-    time.sleep(1.5)  # inside the dcc run: its GARCH and DCC fits take seconds
+        time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)  # mid-training
     proc.wait(timeout=30)
 
