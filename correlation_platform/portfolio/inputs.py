@@ -60,6 +60,25 @@ def ewma_volatility_forecast(returns: pd.DataFrame, halflife: float = 21.0) -> p
     return vol
 
 
+def _fit_garch(series):
+    """arch's constant-mean GARCH(1,1) fit of percent returns; RuntimeError when it did not
+    converge or is non-stationary (alpha + beta >= 1). Shared by the daily forecast and
+    the backtest's path, so both accept and refuse the same fits."""
+    from arch import arch_model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = arch_model(
+            series, mean="Constant", vol="GARCH", p=1, q=1, dist="normal", rescale=False
+        ).fit(disp="off", show_warning=False)
+    if res.convergence_flag != 0:
+        raise RuntimeError(f"optimizer flag {res.convergence_flag}")
+    persistence = float(res.params.iloc[2] + res.params.iloc[3])
+    if persistence >= 1.0:
+        raise RuntimeError(f"alpha + beta = {persistence:.3f} >= 1")
+    return res
+
+
 @dataclass(frozen=True)
 class VolatilityForecast:
     daily_volatility: pd.Series
@@ -74,23 +93,12 @@ def garch_volatility_forecast(
 
     Fitted on the last ``window`` returns, in percent (arch's preferred scale).
     """
-    from arch import arch_model
-
     ewma = ewma_volatility_forecast(returns)
     vols, models = {}, {}
     for asset in returns.columns:
         series = _volatility_returns(returns[[asset]])[asset].iloc[-window:].dropna() * 100.0
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = arch_model(
-                    series, mean="Constant", vol="GARCH", p=1, q=1, dist="normal", rescale=False
-                ).fit(disp="off", show_warning=False)
-            persistence = float(res.params["alpha[1]"] + res.params["beta[1]"])
-            if res.convergence_flag != 0:
-                raise RuntimeError(f"optimizer flag {res.convergence_flag}")
-            if persistence >= 1.0:
-                raise RuntimeError(f"alpha + beta = {persistence:.3f} >= 1")
+            res = _fit_garch(series)
             path = res.forecast(horizon=horizon, reindex=False).variance.iloc[-1].to_numpy()
             vols[asset] = float(np.sqrt(path.mean())) / 100.0
             models[asset] = "garch"
@@ -223,19 +231,7 @@ def check_estimator(value: Estimator, accepted: tuple[str, ...], parameter: str)
 
 def _garch_params(series: np.ndarray) -> np.ndarray:
     """(mu, omega, alpha, beta) of a constant-mean GARCH(1,1) fitted by arch (percent units)."""
-    from arch import arch_model
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = arch_model(
-            series, mean="Constant", vol="GARCH", p=1, q=1, dist="normal", rescale=False
-        ).fit(disp="off", show_warning=False)
-    if res.convergence_flag != 0:
-        raise RuntimeError(f"optimizer flag {res.convergence_flag}")
-    params = res.params.to_numpy(dtype=float)
-    if params[2] + params[3] >= 1.0:
-        raise RuntimeError(f"alpha + beta = {params[2] + params[3]:.3f} >= 1")
-    return params
+    return _fit_garch(series).params.to_numpy(dtype=float)
 
 
 def garch_horizon_variance(
