@@ -46,10 +46,13 @@ METRIC_LABELS = {
     "n_rebalances": "Rebalances",
     "n_fallbacks": "Optimiser fallbacks",
 }
-PERCENT_METRICS = {
+#: Metrics and columns shown as percentages, and as whole numbers, in the report's tables.
+PERCENT = {
     "annual_return", "annual_volatility", "max_drawdown", "share_on_target",
-    "tracking_error", "tracking_error_vs_equal_weight",
+    "tracking_error", "tracking_error_vs_equal_weight", "benchmark_volatility",
+    "volatility_vs_historical",
 }  # fmt: skip
+COUNTS = {"days", "n_rebalances", "n_fallbacks"}
 #: The level the verdict sentence judges at.
 SIGNIFICANCE = 0.05
 #: Significance marks: p below each level earns one more star.
@@ -129,15 +132,7 @@ def _format_metrics(table: pd.DataFrame, results: list[BacktestResult]) -> pd.Da
     out = table.astype(object).copy()
     for key in table.index:
         for col in table.columns:
-            v = table.loc[key, col]
-            if pd.isna(v):
-                out.loc[key, col] = ""
-            elif key in PERCENT_METRICS:
-                out.loc[key, col] = f"{v:.2%}"
-            elif key.startswith("n_"):
-                out.loc[key, col] = f"{v:.0f}"
-            else:
-                out.loc[key, col] = f"{v:.3f}"
+            out.loc[key, col] = _cell(key, table.loc[key, col], 3)
     for r in results:
         sig = r.significance
         if sig is None or r.name not in out.columns:
@@ -198,22 +193,15 @@ def verdict_sentence(result: BacktestResult, verdict: pd.DataFrame) -> str:
     )
 
 
-#: Columns shown as percentages, and as whole numbers, in the report's tables.
-PERCENT_COLUMNS = {
-    "annual_return", "annual_volatility", "max_drawdown", "benchmark_volatility",
-    "share_on_target", "volatility_vs_historical",
-}  # fmt: skip
-COUNT_COLUMNS = {"days"}
-
-
-def _cell(column: str, value, digits: int) -> str:
+def _cell(name: str, value, digits: int) -> str:
+    """One table cell: percent, whole number or ``digits`` decimals by the metric's name."""
     if isinstance(value, str):
         return value
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return ""
-    if column in PERCENT_COLUMNS:
+    if name in PERCENT:
         return f"{value:.2%}"
-    if column in COUNT_COLUMNS:
+    if name in COUNTS:
         return f"{value:,.0f}"
     return f"{value:,.{digits}f}"
 
