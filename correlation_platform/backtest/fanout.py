@@ -209,8 +209,6 @@ def run_backtests(
 
 
 def _config_kwargs(kwargs: dict) -> dict:
-    keys = (
-        "rebalance_every", "train_size", "refit_every", "cost_bps", "expected_returns",
-        "volatility", "target_volatility", "bounds", "sectors", "sector_cap", "max_turnover",
-    )  # fmt: skip
-    return {k: kwargs[k] for k in keys if k in kwargs}
+    """The arguments that belong to :func:`backtest_config` (read from its signature)."""
+    keys = set(inspect.signature(backtest_config).parameters) - {"returns", "objective"}
+    return {k: v for k, v in kwargs.items() if k in keys}
