@@ -1,5 +1,16 @@
 """L4: optimiser inputs, target weights and rebalancing orders (DESIGN.md section 4)."""
 
+from correlation_platform.portfolio.book import (
+    CASH,
+    Book,
+    apply_fills,
+    book_orders,
+    paper_fills,
+    read_fills,
+    read_shares_csv,
+    reconcile,
+    starting_book,
+)
 from correlation_platform.portfolio.inputs import (
     EXPECTED_RETURNS,
     VOLATILITY_MODELS,
@@ -30,24 +41,33 @@ from correlation_platform.portfolio.rebalance import (
 )
 
 __all__ = [
+    "CASH",
     "EXPECTED_RETURNS",
     "OBJECTIVES",
     "VOLATILITY_MODELS",
+    "Book",
     "InfeasiblePortfolioError",
     "OptimizationResult",
     "PortfolioConstraints",
     "PretradeLimits",
     "PretradeResult",
     "VolatilityForecast",
+    "apply_fills",
+    "book_orders",
     "covariance_from",
     "ewma_volatility_forecast",
     "expected_returns",
     "garch_volatility_forecast",
     "optimize",
     "optimize_weights",
+    "paper_fills",
     "portfolio_constraints",
     "pretrade_check",
+    "read_fills",
+    "read_shares_csv",
     "rebalance_orders",
     "rebalance_weights",
+    "reconcile",
+    "starting_book",
     "weight_violations",
 ]
