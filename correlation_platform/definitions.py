@@ -16,6 +16,7 @@ from correlation_platform.orchestration.executors import platform_executor
 from correlation_platform.orchestration.io_manager import ParquetIOManager
 from correlation_platform.orchestration.jobs import daily_prediction_job, retraining_job
 from correlation_platform.orchestration.resources import (
+    AlertWebhookResource,
     MarketDataResource,
     MlflowResource,
     PlatformSettings,
@@ -37,6 +38,7 @@ def build_definitions(resources: dict | None = None, jobs: list | None = None) -
     """Definitions with default resources, any of which ``resources`` may replace (tests),
     and the executor of ``orchestration.executors`` (Dask when a scheduler is configured)."""
     default = {
+        "alert_webhook": AlertWebhookResource(),
         "io_manager": ParquetIOManager(),
         "market_data": MarketDataResource(),
         "mlflow": MlflowResource(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from correlation_platform.data.market_data import MarketData
+from correlation_platform.data.market_data import MarketData, arrived_by
 from correlation_platform.data.validation import DataValidationError
 
 SOURCES = ("bundled", "synthetic", "files", "online")
@@ -29,4 +29,4 @@ def load_market_data(source: str = "bundled", **options) -> MarketData:
     raise ValueError(f"unknown data source {source!r}; available: {SOURCES}")
 
 
-__all__ = ["SOURCES", "DataValidationError", "MarketData", "load_market_data"]
+__all__ = ["SOURCES", "DataValidationError", "MarketData", "arrived_by", "load_market_data"]

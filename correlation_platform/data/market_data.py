@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -35,3 +35,38 @@ class MarketData:
     @property
     def dates(self) -> pd.DatetimeIndex:
         return pd.DatetimeIndex(self.prices.index)
+
+
+def arrived_by(data: MarketData, as_of: str | pd.Timestamp) -> MarketData:
+    """What had arrived by the close of ``as_of``: rows dated after it are dropped.
+
+    Indicators are stamped on their release day, so this is also what was public. Used by
+    the daily run (a partition ingests what had arrived by its day) and by the replay, where
+    a synthetic market "arrives" one day at a time.
+
+    Parameters
+    ----------
+    data : MarketData
+        A full load of the source.
+    as_of : str or pd.Timestamp
+        The close the data is cut at.
+
+    Returns
+    -------
+    MarketData
+    """
+    cut = pd.Timestamp(as_of)
+    keep = data.prices.index <= cut
+    if not keep.any():
+        raise ValueError(f"no price row on or before {cut.date()}: nothing had arrived yet")
+    truth = data.true_correlation
+    return replace(
+        data,
+        prices=data.prices.loc[keep],
+        volumes=None if data.volumes is None else data.volumes.loc[data.volumes.index <= cut],
+        indicators=data.indicators.loc[data.indicators.index <= cut],
+        benchmark=None
+        if data.benchmark is None
+        else data.benchmark.loc[data.benchmark.index <= cut],
+        true_correlation=None if truth is None else truth[: int(keep.sum())],
+    )

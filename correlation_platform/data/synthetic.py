@@ -13,6 +13,9 @@ Kinds:
   (a VIX-like, a credit-spread-like and a monthly inflation-like series, each stamped on its
   release day); the index uses only values published by the previous close.
 - ``macro_null``: the same indicators, but correlation ignores them (constant).
+- ``break``: the calm block matrix until ``break_day``, then the stress matrix (and twice
+  the volatility) for good: a correlation regime break at a known date (the replay's
+  default scenario).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import pandas as pd
 
 from correlation_platform.data.market_data import MarketData
 
-KINDS = ("constant", "regime", "dcc", "macro", "macro_null")
+KINDS = ("constant", "regime", "dcc", "macro", "macro_null", "break")
 N_BLOCKS = 4
 DCC_A, DCC_B = 0.04, 0.94
 GARCH_OMEGA, GARCH_ALPHA, GARCH_BETA = 0.05, 0.08, 0.90  # daily variance in (% return)^2
@@ -132,8 +135,13 @@ def simulate_market(
     kind: str = "regime",
     seed: int = 0,
     start: str = "2000-01-03",
+    break_day: int | None = None,
 ) -> MarketData:
-    """Simulate a market of ``kind`` (see ``KINDS``) with its ground-truth correlation."""
+    """Simulate a market of ``kind`` (see ``KINDS``) with its ground-truth correlation.
+
+    ``break_day`` (``break`` only): the first row of the stress regime (default: two thirds
+    of the way through).
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown synthetic kind {kind!r}; choose one of {KINDS}")
     if n_assets < 2 or n_days < 2:
@@ -156,6 +164,18 @@ def simulate_market(
         vol_mult = np.where(states == 1, 2.0, 1.0)[:, None]
         indicators = pd.DataFrame(
             {"stress_index": 15.0 + 20.0 * states + rng.normal(0, 3, n_days)}, index=dates
+        )
+        lags = {"stress_index": "same day (close)"}
+    elif kind == "break":
+        at = n_days * 2 // 3 if break_day is None else int(break_day)
+        if not 0 < at < n_days:
+            raise ValueError(f"break_day must be within 1..{n_days - 1}, got {break_day}")
+        stress = np.arange(n_days) >= at
+        within, between = np.where(stress, 0.85, 0.35), np.where(stress, 0.65, 0.10)
+        shocks, truth = _block_market(within, between, n_assets, rng)
+        vol_mult = np.where(stress, 2.0, 1.0)[:, None]
+        indicators = pd.DataFrame(
+            {"stress_index": 15.0 + 20.0 * stress + rng.normal(0, 3, n_days)}, index=dates
         )
         lags = {"stress_index": "same day (close)"}
     elif kind == "dcc":
@@ -194,7 +214,10 @@ def simulate_market(
         sectors=sectors,
         true_correlation=truth,
         source=f"synthetic:{kind}",
-        notes=(f"synthetic {kind} market, {n_assets} assets, {n_days} days, seed {seed}",),
+        notes=(
+            f"synthetic {kind} market, {n_assets} assets, {n_days} days, seed {seed}"
+            + (f", break at {dates[at].date()}" if kind == "break" else ""),
+        ),
         release_lags=lags,
     )
 

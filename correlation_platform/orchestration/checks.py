@@ -100,3 +100,23 @@ def check_frame(
         severity=AssetCheckSeverity.ERROR,
         metadata={"problems": "; ".join(problems) or "none"},
     )
+
+
+def freshness_spec(asset: str) -> AssetCheckSpec:
+    """Warning: the day's forecast was built from data that stopped arriving."""
+    return AssetCheckSpec(
+        "fresh_data",
+        asset=asset,
+        description="latest data row at most settings.stale_business_days before the day",
+    )
+
+
+def check_freshness(as_of: pd.Timestamp, day: pd.Timestamp, *, limit: int) -> AssetCheckResult:
+    """Warn when the last row used is more than ``limit`` business days older than ``day``."""
+    behind = int(np.busday_count(as_of.date(), day.date()))
+    return AssetCheckResult(
+        check_name="fresh_data",
+        passed=behind <= limit,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"latest_row": str(as_of.date()), "business_days_behind": behind, "limit": limit},
+    )

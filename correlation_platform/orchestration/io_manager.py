@@ -102,3 +102,26 @@ class ParquetIOManager(ConfigurableIOManager):
                     )
             return found
         return self._read(self._stem(path, None), context.asset_key.to_user_string())
+
+
+def stored_partitions(
+    asset: str, *, before: str | None = None, io: ParquetIOManager | None = None
+) -> dict[str, Path]:
+    """The stored partitions of a daily asset, oldest first, optionally only those
+    strictly before ``before``: how an asset reads its own history (the book) or another
+    asset's (recorded forecasts) without declaring every past day as an input."""
+    folder = (io or ParquetIOManager())._root() / asset
+    if not folder.exists():
+        return {}
+    found = {
+        p.stem: p
+        for p in folder.iterdir()
+        if p.suffix in (".parquet", ".json") and not p.name.startswith(".")
+    }
+    keys = sorted(k for k in found if before is None or k < before)
+    return {k: found[k] for k in keys}
+
+
+def read_stored(path: Path) -> Any:
+    """One stored value, read like the IO manager reads an input."""
+    return ParquetIOManager()._read(path.with_suffix(""), path.parent.name)

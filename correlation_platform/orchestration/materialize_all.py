@@ -1,8 +1,8 @@
 """Materialise the whole asset graph in order (what ``make run`` does), recorded in the instance.
 
 Partitioned assets need one run per partition definition, so the graph runs in five steps:
-ingestion+features, every forecaster family, the champion, one prediction day, then
-evaluation and monitoring. Runs land in the Dagster instance, so the UI shows them.
+ingestion+features, every forecaster family, the champion, one prediction day (with the
+book and the forecast error), then evaluation. Runs land in the Dagster instance, so the UI shows them.
 """
 
 import argparse
@@ -129,15 +129,15 @@ def materialize_all(
         assets,
         res,
         instance,
-        selection=AssetSelection.groups("predictions"),
+        selection=AssetSelection.groups("predictions", "monitoring"),
         partition_key=day,
     )
-    runs["evaluation+monitoring"] = _run(
-        "evaluation+monitoring",
+    runs["evaluation"] = _run(
+        "evaluation",
         assets,
         res,
         instance,
-        selection=AssetSelection.groups("evaluation", "monitoring"),
+        selection=AssetSelection.groups("evaluation"),
     )
     return {
         "prediction_day": day,

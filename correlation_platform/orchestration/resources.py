@@ -3,10 +3,18 @@
 import os
 from typing import Any, Literal
 
+import pandas as pd
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from correlation_platform.data import MarketData, load_market_data
+from correlation_platform.data import MarketData, arrived_by, load_market_data
+from correlation_platform.monitoring import AlertWebhook
+from correlation_platform.monitoring.drift import (
+    BENCHMARK_MARGIN,
+    DRIFT_WINDOW,
+    NOISE_RATIO,
+    REARM_RATIO,
+)
 from correlation_platform.tracking import MlflowStore
 
 
@@ -15,14 +23,35 @@ class MarketDataResource(ConfigurableResource):
 
     source: str = Field(default_factory=lambda: os.environ.get("CORRPLAT_SOURCE", "bundled"))
     options: dict[str, Any] = Field(default_factory=dict)
+    available_until: str = Field(
+        "",
+        description="the source's clock: rows after this date have not arrived (replays); "
+        "empty: everything the source holds",
+    )
 
-    def load(self) -> MarketData:
+    def load(self, as_of: str | None = None) -> MarketData:
+        """The source's data; with ``as_of``, only what had arrived by that day's close."""
         options = dict(self.options)
         if self.source == "files" and "path" not in options:
             if not os.environ.get("CORRPLAT_DATA_PATH"):
                 raise ValueError("source 'files' needs options.path or CORRPLAT_DATA_PATH")
             options["path"] = os.environ["CORRPLAT_DATA_PATH"]
-        return load_market_data(self.source, **options)
+        data = load_market_data(self.source, **options)
+        cuts = [d for d in (as_of, self.available_until) if d]
+        return arrived_by(data, min(pd.Timestamp(d) for d in cuts)) if cuts else data
+
+
+class AlertWebhookResource(ConfigurableResource):
+    """Optional webhook every alert is also posted to (off when ``url`` is empty).
+
+    ``CORRPLAT_ALERT_WEBHOOK`` sets the default URL.
+    """
+
+    url: str = Field(default_factory=lambda: os.environ.get("CORRPLAT_ALERT_WEBHOOK", ""))
+    timeout: float = Field(5.0, gt=0, description="seconds before a post is abandoned")
+
+    def webhook(self) -> AlertWebhook | None:
+        return AlertWebhook(self.url, self.timeout) if self.url else None
 
 
 class MlflowResource(ConfigurableResource):
@@ -67,7 +96,18 @@ class PlatformSettings(ConfigurableResource):
         0.10, description="annualised, for target_volatility", gt=0, lt=10
     )
     max_weight: float = Field(0.25, description="upper bound per asset (long-only)", gt=0, le=1)
-    nav: float = Field(1_000_000.0, description="portfolio value the orders are sized for", gt=0)
+    nav: float = Field(
+        1_000_000.0, description="starting cash of the book (when no starting_shares_csv)", gt=0
+    )
+    starting_shares_csv: str = Field(
+        "", description="CSV (asset, shares) held on the first day, beside nav in cash"
+    )
+    execution: Literal["paper", "external"] = Field(
+        "paper",
+        description="paper: orders fill at the next close with cost_bps; external: the "
+        "execution system writes outbox/<day>/fills.csv",
+    )
+    lot_size: int = Field(1, description="shares per lot; orders are whole lots", ge=1)
     cost_bps: float = Field(5.0, description="transaction cost per unit of turnover, bps", ge=0)
     max_turnover: float = Field(
         0.0, description="max turnover per rebalance (0: no limit)", ge=0, le=2
@@ -87,7 +127,18 @@ class PlatformSettings(ConfigurableResource):
     outlier_z: float = Field(
         15.0, description="winsorise returns beyond this robust z (0: off)", ge=0
     )
-    drift_ratio_threshold: float = Field(
-        1.5, description="recent / baseline CMD that means drift", gt=0
+    drift_window: int = Field(
+        DRIFT_WINDOW, description="scored forecasts in the drift rule's rolling mean", ge=1
     )
-    drift_absolute_threshold: float = Field(0.25, description="recent CMD ceiling", gt=0)
+    drift_noise_ratio: float = Field(
+        NOISE_RATIO, description="drift when the error exceeds this x what noise explains", gt=1
+    )
+    drift_rearm_ratio: float = Field(
+        REARM_RATIO, description="an episode ends once the error is under this x", gt=0
+    )
+    drift_benchmark_margin: float = Field(
+        BENCHMARK_MARGIN, description="drift when worse than the benchmark by this share", ge=0
+    )
+    stale_business_days: int = Field(
+        3, description="freshness check: latest row older than this many business days", ge=0
+    )

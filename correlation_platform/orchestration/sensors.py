@@ -1,4 +1,6 @@
-"""Sensors: drift -> alert + retraining; failed runs -> alert; champion re-selection."""
+"""Sensors: a drift episode -> one alert + retraining; failed runs -> alert; champion re-selection."""
+
+import json
 
 from dagster import (
     AssetKey,
@@ -9,13 +11,14 @@ from dagster import (
     RunRequest,
     SensorEvaluationContext,
     SkipReason,
-    asset_sensor,
     run_failure_sensor,
+    sensor,
 )
 
 from correlation_platform.monitoring import write_alert
 from correlation_platform.orchestration.jobs import retraining_job
 from correlation_platform.orchestration.partitions import forecaster_partitions
+from correlation_platform.orchestration.resources import AlertWebhookResource
 
 
 def _metadata_value(entry: EventLogEntry, key: str):
@@ -24,49 +27,75 @@ def _metadata_value(entry: EventLogEntry, key: str):
     return getattr(value, "value", value)
 
 
-@asset_sensor(
-    asset_key=AssetKey("forecast_error"),
+@sensor(
     job=retraining_job,
     default_status=DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=60,
 )
-def correlation_drift_sensor(context: SensorEvaluationContext, asset_event: EventLogEntry):
-    """On a drifted forecast_error materialisation: write an alert and retrain every family."""
-    if not _metadata_value(asset_event, "drifted"):
-        return SkipReason(f"no drift: {_metadata_value(asset_event, 'reason')}")
-    key = f"{asset_event.run_id or 'runless'}-{int(asset_event.timestamp * 1000)}"
-    write_alert(
-        "correlation-drift",
-        key,
-        {
-            "reason": _metadata_value(asset_event, "reason"),
-            "recent_cmd": _metadata_value(asset_event, "recent_cmd"),
-            "run_id": asset_event.run_id,
-        },
-    )
+def correlation_drift_sensor(context: SensorEvaluationContext, alert_webhook: AlertWebhookResource):
+    """One alert and one retraining request (every family) per drift episode.
+
+    ``forecast_error`` names the open episode (its start date) in its metadata; the
+    cursor remembers the last episode alerted and the latest day seen, so re-evaluations,
+    later days of the same episode and backfills of older days raise nothing. A new
+    episode opens only after the error came back (hysteresis in ``drift_states``).
+    """
+    entry = context.instance.get_latest_materialization_event(AssetKey("forecast_error"))
+    if entry is None:
+        return SkipReason("forecast_error has never been materialised")
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    day = entry.asset_materialization.partition or ""
+    if day < cursor.get("day", ""):
+        return SkipReason(f"forecast_error[{day}] is older than the day seen ({cursor['day']})")
+    episode = _metadata_value(entry, "episode")
+    reason = _metadata_value(entry, "reason")
+    cursor["day"] = day
+    if not _metadata_value(entry, "drifted") or not episode or episode == "none":
+        context.update_cursor(json.dumps(cursor))
+        return SkipReason(f"no drift on {day}: {reason}")
+    if episode == cursor.get("episode"):
+        context.update_cursor(json.dumps(cursor))
+        return SkipReason(f"drift episode {episode} already alerted")
+    payload = {
+        "episode": episode,
+        "day": day,
+        "reason": reason,
+        "champion": _metadata_value(entry, "champion"),
+        "run_id": entry.run_id,
+    }
+    write_alert("correlation-drift", episode, payload)
+    webhook = alert_webhook.webhook()
+    if webhook is not None:
+        error = webhook.post("correlation-drift", episode, payload)
+        if error:
+            context.log.warning(f"alert webhook failed ({error}); the alert file is written")
+    cursor["episode"] = episode
+    context.update_cursor(json.dumps(cursor))
     return [
         RunRequest(
-            run_key=f"drift-{key}-{family}",
+            run_key=f"drift-{episode}-{family}",
             partition_key=family,
-            tags={"trigger": "correlation_drift_sensor"},
+            tags={"trigger": "correlation_drift_sensor", "drift_episode": episode},
         )
         for family in forecaster_partitions.get_partition_keys()
     ]
 
 
 @run_failure_sensor(default_status=DefaultSensorStatus.RUNNING, monitor_all_code_locations=False)
-def run_failure_alert_sensor(context: RunFailureSensorContext) -> None:
-    """Every failed run becomes an alert file naming the job, partition and error."""
+def run_failure_alert_sensor(
+    context: RunFailureSensorContext, alert_webhook: AlertWebhookResource
+) -> None:
+    """Every failed run becomes an alert file (and webhook post) naming job, partition, error."""
     run = context.dagster_run
-    write_alert(
-        "run-failure",
-        run.run_id,
-        {
-            "job": run.job_name,
-            "partition": run.tags.get("dagster/partition"),
-            "error": context.failure_event.message,
-        },
-    )
+    payload = {
+        "job": run.job_name,
+        "partition": run.tags.get("dagster/partition"),
+        "error": context.failure_event.message,
+    }
+    write_alert("run-failure", run.run_id, payload)
+    webhook = alert_webhook.webhook()
+    if webhook is not None:
+        webhook.post("run-failure", run.run_id, payload)
 
 
 champion_selection_sensor = AutomationConditionSensorDefinition(

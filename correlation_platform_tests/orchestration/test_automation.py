@@ -1,6 +1,10 @@
 """Schedules and sensors evaluated against a real (ephemeral) Dagster instance."""
 
+import json
+import socket
+import threading
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -16,6 +20,7 @@ from dagster import (
 
 from correlation_platform.definitions import defs
 from correlation_platform.forecasters import FORECASTERS
+from correlation_platform.orchestration.resources import AlertWebhookResource
 from correlation_platform.orchestration.schedules import (
     daily_prediction_schedule,
     quarterly_retraining_schedule,
@@ -44,24 +49,84 @@ def test_quarterly_schedule_retrains_every_family():
     assert len({r.run_key for r in reqs}) == len(FORECASTERS)
 
 
-def _sensor_requests(instance, drifted: bool):
+def _evaluate(instance, cursor, day, drifted, episode, webhook=""):
     instance.report_runless_asset_event(
         AssetMaterialization(
-            "forecast_error", metadata={"drifted": drifted, "reason": "test", "recent_cmd": 0.4}
+            "forecast_error",
+            partition=day,
+            metadata={"drifted": drifted, "episode": episode, "reason": "test", "champion": "ewma"},
         )
     )
-    ctx = build_sensor_context(instance=instance, definitions=defs)
-    return correlation_drift_sensor(ctx)
+    ctx = build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        definitions=defs,
+        resources={"alert_webhook": AlertWebhookResource(url=webhook)},
+    )
+    result = correlation_drift_sensor(ctx)
+    requests = getattr(result, "run_requests", None)
+    if requests is None and isinstance(result, list):
+        requests = result
+    return list(requests or []), ctx.cursor
 
 
-def test_drift_sensor_alerts_and_requests_retraining(corrplat_home):
+def test_drift_sensor_alerts_once_per_episode(corrplat_home):
     instance = DagsterInstance.ephemeral()
-    quiet = _sensor_requests(instance, drifted=False)
-    assert not getattr(quiet, "run_requests", None)
-    result = _sensor_requests(instance, drifted=True)
-    reqs = result.run_requests if hasattr(result, "run_requests") else list(result)
+    reqs, cursor = _evaluate(instance, None, "2024-03-01", False, "none")
+    assert not reqs
+    reqs, cursor = _evaluate(instance, cursor, "2024-03-04", True, "2024-03-04")
     assert sorted(r.partition_key for r in reqs) == sorted(FORECASTERS)
-    assert len(list((corrplat_home / "alerts").glob("correlation-drift-*.json"))) == 1
+    assert {r.tags["drift_episode"] for r in reqs} == {"2024-03-04"}
+    # Later days of the same episode, and a re-evaluation, raise nothing more.
+    for day in ("2024-03-05", "2024-03-06", "2024-03-06"):
+        reqs, cursor = _evaluate(instance, cursor, day, True, "2024-03-04")
+        assert not reqs
+    # A backfill of an older day that shows another episode is ignored.
+    reqs, cursor = _evaluate(instance, cursor, "2024-02-01", True, "2024-01-20")
+    assert not reqs
+    # The error came back, then a new break: a second episode, a second alert.
+    reqs, cursor = _evaluate(instance, cursor, "2024-04-01", False, "none")
+    reqs, cursor = _evaluate(instance, cursor, "2024-05-02", True, "2024-05-02")
+    assert len(reqs) == len(FORECASTERS)
+    alerts = sorted(p.name for p in (corrplat_home / "alerts").glob("correlation-drift-*.json"))
+    assert alerts == ["correlation-drift-2024-03-04.json", "correlation-drift-2024-05-02.json"]
+
+
+def test_drift_alert_is_posted_to_the_webhook(corrplat_home):
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/hook"
+        instance = DagsterInstance.ephemeral()
+        reqs, _ = _evaluate(instance, None, "2024-03-04", True, "2024-03-04", webhook=url)
+    finally:
+        server.shutdown()
+    assert reqs and len(received) == 1
+    assert received[0]["kind"] == "correlation-drift" and received[0]["episode"] == "2024-03-04"
+
+
+def test_an_unreachable_webhook_still_writes_the_alert(corrplat_home):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    instance = DagsterInstance.ephemeral()
+    reqs, _ = _evaluate(
+        instance, None, "2024-03-04", True, "2024-03-04", webhook=f"http://127.0.0.1:{port}/"
+    )
+    assert reqs
+    assert (corrplat_home / "alerts" / "correlation-drift-2024-03-04.json").exists()
 
 
 def test_run_failure_sensor_writes_an_alert(corrplat_home):
@@ -78,7 +143,7 @@ def test_run_failure_sensor_writes_an_alert(corrplat_home):
         dagster_run=result.dagster_run,
         dagster_event=result.get_run_failure_event(),
     ).for_run_failure()
-    run_failure_alert_sensor(ctx)
+    run_failure_alert_sensor(ctx, alert_webhook=AlertWebhookResource())
     alert = (corrplat_home / "alerts" / f"run-failure-{result.run_id}.json").read_text()
     assert "boom" in alert or "broken" in alert
 

@@ -20,6 +20,7 @@ ASSETS = {
         "volatility_forecast",
         "target_weights",
         "rebalance_orders",
+        "portfolio_book",
     ],
     "evaluation": ["backtest_report"],
     "monitoring": ["forecast_error"],
@@ -36,8 +37,19 @@ def test_asset_keys_and_groups():
         k.to_user_string(): graph.get(k).partitions_def for k in graph.get_all_asset_keys()
     }
     assert partitioned["trained_forecasters"].get_partition_keys() == list(FORECASTERS)
-    for key in ASSETS["predictions"]:
+    for key in [*ASSETS["predictions"], "forecast_error"]:
         assert type(partitioned[key]).__name__ == "DailyPartitionsDefinition"
+
+
+def test_the_daily_job_ingests_and_rebuilds_features_before_predicting():
+    job = defs.resolve_job_def("daily_prediction_job")
+    selected = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
+    assert {"raw_prices", "raw_indicators", "clean_prices", "asset_returns", "feature_panel"} <= (
+        selected
+    )
+    assert set(ASSETS["predictions"]) | {"forecast_error"} <= selected
+    # Training labels and models are not rebuilt every day.
+    assert not {"realized_correlation", "trained_forecasters", "champion_forecaster"} & selected
 
 
 def test_jobs_schedules_sensors_exist():

@@ -8,6 +8,7 @@ from dagster import Failure, build_asset_context
 
 from correlation_platform.orchestration.assets.predictions import rebalance_orders
 from correlation_platform.orchestration.resources import MarketDataResource, PlatformSettings
+from correlation_platform.portfolio import starting_book
 
 ASSETS = ["AAA", "BBB", "CCC", "DDD"]
 DATES = pd.bdate_range("2018-11-26", periods=5)
@@ -24,9 +25,11 @@ def _prices(last_bbb: float) -> pd.DataFrame:
 
 def _run(prices: pd.DataFrame):
     weights = pd.DataFrame({"weight": 0.25}, index=ASSETS)
+    book = starting_book(ASSETS, date=DATES[-1], cash=1e6).to_frame(prices.iloc[-2])
     return rebalance_orders(
         build_asset_context(partition_key=DAY),
         target_weights=weights,
+        portfolio_book=book,
         clean_prices=prices,
         market_data=MarketDataResource(source="synthetic"),
         settings=PlatformSettings(),

@@ -5,8 +5,10 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSpec,
     AssetExecutionContext,
+    Backoff,
     MetadataValue,
     Output,
+    RetryPolicy,
     asset,
 )
 
@@ -15,21 +17,50 @@ from correlation_platform.orchestration.checks import check_frame, no_missing_sp
 from correlation_platform.orchestration.resources import MarketDataResource
 
 GROUP = "ingestion"
+# A source that is briefly unreachable (network, a file being rewritten) is retried three
+# times, 30 s, 60 s and 120 s apart, before the run fails and the failure sensor alerts.
+INGESTION_RETRY = RetryPolicy(max_retries=3, delay=30, backoff=Backoff.EXPONENTIAL)
 
 
-@asset(group_name=GROUP, kinds={"pandas", "parquet"}, check_specs=[no_missing_spec("raw_prices")])
+def _arrived(context: AssetExecutionContext, market_data: MarketDataResource):
+    """The source as of the run's day: a daily run (or a backfill of a past day) ingests
+    only what had arrived by that day's close; an unpartitioned run ingests everything."""
+    day = context.run.tags.get("dagster/partition")
+    as_of = day if day and _is_date(day) else None
+    return market_data.load(as_of=as_of), as_of
+
+
+def _is_date(text: str) -> bool:
+    try:
+        pd.Timestamp(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
+@asset(
+    group_name=GROUP,
+    kinds={"pandas", "parquet"},
+    check_specs=[no_missing_spec("raw_prices")],
+    retry_policy=INGESTION_RETRY,
+)
 def raw_prices(context: AssetExecutionContext, market_data: MarketDataResource):
     """Adjusted closes, one column per asset, as the source delivered them (validated).
 
-    Gaps (NaN) are allowed here; ``clean_prices`` decides what to do with them.
+    Gaps (NaN) are allowed here; ``clean_prices`` decides what to do with them. In a daily
+    run only rows up to the run's day are kept (what had arrived by its close).
     """
-    data = market_data.load()
-    context.log.info(f"loaded {data.prices.shape} prices from {data.source}")
+    data, as_of = _arrived(context, market_data)
+    context.log.info(
+        f"loaded {data.prices.shape} prices from {data.source}"
+        + (f" (arrived by {as_of})" if as_of else "")
+    )
     yield Output(
         data.prices,
         metadata={
             **frame_summary(data.prices),
             "source": data.source,
+            "arrived_by": as_of or "all",
             "assets": ", ".join(data.assets),
             "missing_values": int(data.prices.isna().sum().sum()),
             "notes": MetadataValue.md("\n".join(f"- {n}" for n in data.notes) or "none"),
@@ -49,10 +80,11 @@ def raw_prices(context: AssetExecutionContext, market_data: MarketDataResource):
         ),
         no_missing_spec("raw_indicators"),
     ],
+    retry_policy=INGESTION_RETRY,
 )
 def raw_indicators(context: AssetExecutionContext, market_data: MarketDataResource):
     """Indicators stamped on the day each value became public (release lags applied)."""
-    data = market_data.load()
+    data, _ = _arrived(context, market_data)
     lags = pd.Series(data.release_lags, dtype=object, name="release lag")
     counts = data.indicators.notna().sum().rename("observations")
     table = pd.concat([lags, counts], axis=1).rename_axis("indicator")
