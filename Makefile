@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 export CORRPLAT_HOME ?= $(CURDIR)/.corrplat
 export DAGSTER_HOME  ?= $(CORRPLAT_HOME)/dagster
 
-.PHONY: install run test lint format validate ui bench clean
+.PHONY: install run test lint format validate ui replay bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,12 +40,15 @@ format: install
 validate: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
-# Dagster UI on http://127.0.0.1:3000 (with the daemon), MLflow UI on http://127.0.0.1:5000.
+# Dagster UI on http://127.0.0.1:3000 (with the daemon), MLflow UI on http://127.0.0.1:5000;
+# Ctrl-C or SIGTERM stops every process both started.
 ui: install $(DAGSTER_HOME)/dagster.yaml
-	@mkdir -p $(CORRPLAT_HOME)/mlflow
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CORRPLAT_HOME)/mlflow/mlflow.db \
-		--default-artifact-root $(CORRPLAT_HOME)/mlflow/artifacts --host 127.0.0.1 --port 5000 & \
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/python -m correlation_platform.orchestration.ui
+
+# The daily life replayed day by day on a synthetic market with a correlation break
+# (`make replay ARGS="--source bundled --days 120"` for the bundled history).
+replay: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m correlation_platform.orchestration.replay $(ARGS)
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -71,3 +71,5 @@ def test_no_asset_is_materialised_from_a_bad_file():
     failure = next(e for e in result.all_events if e.is_step_failure)
     error = failure.event_specific_data.error
     assert error.cause is not None and "[non-finite-price]" in error.cause.message
+    # Bad data is not retried (the ingestion retry policy is for transient errors).
+    assert not any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)

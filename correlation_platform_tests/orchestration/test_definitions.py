@@ -84,3 +84,12 @@ def test_dagster_cli_validates_the_workspace(monkeypatch, tmp_path):
         timeout=300,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_ingestion_retries_with_backoff_but_bad_data_fails_at_once():
+    from dagster import Backoff
+
+    for key in ("raw_prices", "raw_indicators"):
+        policy = defs.resolve_assets_def(key).op.retry_policy
+        assert policy.max_retries == 3 and policy.backoff == Backoff.EXPONENTIAL
+    # test_bad_inputs checks a validation error fails the step without a retry.

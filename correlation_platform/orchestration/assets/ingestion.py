@@ -6,6 +6,7 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     Backoff,
+    Failure,
     MetadataValue,
     Output,
     RetryPolicy,
@@ -24,10 +25,18 @@ INGESTION_RETRY = RetryPolicy(max_retries=3, delay=30, backoff=Backoff.EXPONENTI
 
 def _arrived(context: AssetExecutionContext, market_data: MarketDataResource):
     """The source as of the run's day: a daily run (or a backfill of a past day) ingests
-    only what had arrived by that day's close; an unpartitioned run ingests everything."""
+    only what had arrived by that day's close; an unpartitioned run ingests everything.
+
+    Bad data is not retried (it would fail the same way): a ``ValueError`` (which
+    ``DataValidationError`` is) fails the step at once; anything else (a network or file
+    system error) is retried by ``INGESTION_RETRY``.
+    """
     day = context.run.tags.get("dagster/partition")
     as_of = day if day and _is_date(day) else None
-    return market_data.load(as_of=as_of), as_of
+    try:
+        return market_data.load(as_of=as_of), as_of
+    except ValueError as exc:
+        raise Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False) from exc
 
 
 def _is_date(text: str) -> bool:
