@@ -11,6 +11,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
 def forecast_error_png(
     states: pd.DataFrame, *, loss: str = "frobenius", marks: dict[str, pd.Timestamp] | None = None
 ) -> bytes:
@@ -45,10 +52,7 @@ def forecast_error_png(
     ax.set_title(f"Forecast error ({loss}) vs the noise floor, by the day each period closed")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+    return _png(fig)
 
 
 def replay_png(
@@ -88,7 +92,4 @@ def replay_png(
             axis.axvline(pd.Timestamp(date), color=f"C{k + 3}", ls=":", lw=1.2, label=label)
         axis.grid(alpha=0.3)
     top.legend(fontsize=7, loc="upper left")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+    return _png(fig)
