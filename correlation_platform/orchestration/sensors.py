@@ -35,15 +35,17 @@ def _metadata_value(entry: EventLogEntry, key: str):
 def correlation_drift_sensor(context: SensorEvaluationContext, alert_webhook: AlertWebhookResource):
     """One alert and one retraining request (every family) per drift episode.
 
-    ``forecast_error`` names the open episode (its start date) in its metadata; the
-    cursor remembers the last episode alerted and the latest day seen, so re-evaluations,
-    later days of the same episode and backfills of older days raise nothing. A new
-    episode opens only after the error came back (hysteresis in ``drift_states``).
+    ``forecast_error`` says whether the champion is in a drift episode (and since when).
+    The cursor keeps whether the sensor is armed: an alert disarms it, and only a day seen
+    without drift re-arms it (the error came back, by the hysteresis of ``drift_states``).
+    So later days of the same episode raise nothing, even when the episode's start date is
+    re-dated (a retrained champion changes the reference the history is judged against),
+    and neither do re-evaluations or backfills of older days (the latest day seen is kept).
     """
     entry = context.instance.get_latest_materialization_event(AssetKey("forecast_error"))
     if entry is None:
         return SkipReason("forecast_error has never been materialised")
-    cursor = json.loads(context.cursor) if context.cursor else {}
+    cursor = {"armed": True, **(json.loads(context.cursor) if context.cursor else {})}
     day = entry.asset_materialization.partition or ""
     if day < cursor.get("day", ""):
         return SkipReason(f"forecast_error[{day}] is older than the day seen ({cursor['day']})")
@@ -51,11 +53,14 @@ def correlation_drift_sensor(context: SensorEvaluationContext, alert_webhook: Al
     reason = _metadata_value(entry, "reason")
     cursor["day"] = day
     if not _metadata_value(entry, "drifted") or not episode or episode == "none":
+        cursor["armed"] = True
         context.update_cursor(json.dumps(cursor))
         return SkipReason(f"no drift on {day}: {reason}")
-    if episode == cursor.get("episode"):
+    if not cursor["armed"]:
         context.update_cursor(json.dumps(cursor))
-        return SkipReason(f"drift episode {episode} already alerted")
+        return SkipReason(
+            f"drift episode alerted on {cursor.get('alerted_on')} still open (since {episode})"
+        )
     payload = {
         "episode": episode,
         "day": day,
@@ -69,7 +74,7 @@ def correlation_drift_sensor(context: SensorEvaluationContext, alert_webhook: Al
         error = webhook.post("correlation-drift", episode, payload)
         if error:
             context.log.warning(f"alert webhook failed ({error}); the alert file is written")
-    cursor["episode"] = episode
+    cursor.update(armed=False, episode=episode, alerted_on=day)
     context.update_cursor(json.dumps(cursor))
     return [
         RunRequest(

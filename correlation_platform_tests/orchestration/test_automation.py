@@ -77,9 +77,15 @@ def test_drift_sensor_alerts_once_per_episode(corrplat_home):
     reqs, cursor = _evaluate(instance, cursor, "2024-03-04", True, "2024-03-04")
     assert sorted(r.partition_key for r in reqs) == sorted(FORECASTERS)
     assert {r.tags["drift_episode"] for r in reqs} == {"2024-03-04"}
-    # Later days of the same episode, and a re-evaluation, raise nothing more.
-    for day in ("2024-03-05", "2024-03-06", "2024-03-06"):
-        reqs, cursor = _evaluate(instance, cursor, day, True, "2024-03-04")
+    # Later days of the same episode, a re-evaluation, and the same episode re-dated (a
+    # retrained champion changes the reference its history is judged against) raise nothing.
+    for day, since in (
+        ("2024-03-05", "2024-03-04"),
+        ("2024-03-06", "2024-03-04"),
+        ("2024-03-06", "2024-03-04"),
+        ("2024-03-07", "2024-03-05"),
+    ):
+        reqs, cursor = _evaluate(instance, cursor, day, True, since)
         assert not reqs
     # A backfill of an older day that shows another episode is ignored.
     reqs, cursor = _evaluate(instance, cursor, "2024-02-01", True, "2024-01-20")
