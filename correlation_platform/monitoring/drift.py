@@ -36,6 +36,11 @@ NOISE_RATIO = 1.5
 REARM_RATIO = 1.2
 # Drift when the champion is 10% worse than the historical benchmark over the window.
 BENCHMARK_MARGIN = 0.10
+# The drift sensor re-arms after ten consecutive days without drift. An alert's retraining
+# can change the champion and so the reference its recorded errors are judged against; in
+# the default replay that flipped the state off for two days and back on (a second alert
+# for one break) - ten days is two weeks of the error really being back.
+REARM_DAYS = 10
 
 
 def score_forecasts(

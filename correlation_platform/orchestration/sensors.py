@@ -16,6 +16,7 @@ from dagster import (
 )
 
 from correlation_platform.monitoring import write_alert
+from correlation_platform.monitoring.drift import REARM_DAYS
 from correlation_platform.orchestration.jobs import retraining_job
 from correlation_platform.orchestration.partitions import forecaster_partitions
 from correlation_platform.orchestration.resources import AlertWebhookResource
@@ -36,26 +37,34 @@ def correlation_drift_sensor(context: SensorEvaluationContext, alert_webhook: Al
     """One alert and one retraining request (every family) per drift episode.
 
     ``forecast_error`` says whether the champion is in a drift episode (and since when).
-    The cursor keeps whether the sensor is armed: an alert disarms it, and only a day seen
-    without drift re-arms it (the error came back, by the hysteresis of ``drift_states``).
-    So later days of the same episode raise nothing, even when the episode's start date is
-    re-dated (a retrained champion changes the reference the history is judged against),
-    and neither do re-evaluations or backfills of older days (the latest day seen is kept).
+    The cursor keeps whether the sensor is armed: an alert disarms it, and only
+    ``REARM_DAYS`` consecutive days seen without drift re-arm it (the error came back, by
+    the hysteresis of ``drift_states``, and stayed back). So later days of the same episode
+    raise nothing, even when a retrained champion's new reference re-dates the episode or
+    briefly clears it, and neither do re-evaluations or backfills of older days (the latest
+    day seen is kept).
     """
     entry = context.instance.get_latest_materialization_event(AssetKey("forecast_error"))
     if entry is None:
         return SkipReason("forecast_error has never been materialised")
-    cursor = {"armed": True, **(json.loads(context.cursor) if context.cursor else {})}
+    cursor = {
+        "armed": True,
+        "calm_days": 0,
+        **(json.loads(context.cursor) if context.cursor else {}),
+    }
     day = entry.asset_materialization.partition or ""
     if day < cursor.get("day", ""):
         return SkipReason(f"forecast_error[{day}] is older than the day seen ({cursor['day']})")
     episode = _metadata_value(entry, "episode")
     reason = _metadata_value(entry, "reason")
+    new_day = day > cursor.get("day", "")
     cursor["day"] = day
     if not _metadata_value(entry, "drifted") or not episode or episode == "none":
-        cursor["armed"] = True
+        cursor["calm_days"] += int(new_day)
+        cursor["armed"] = cursor["armed"] or cursor["calm_days"] >= REARM_DAYS
         context.update_cursor(json.dumps(cursor))
         return SkipReason(f"no drift on {day}: {reason}")
+    cursor["calm_days"] = 0
     if not cursor["armed"]:
         context.update_cursor(json.dumps(cursor))
         return SkipReason(

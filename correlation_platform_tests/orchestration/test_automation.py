@@ -20,6 +20,7 @@ from dagster import (
 
 from correlation_platform.definitions import defs
 from correlation_platform.forecasters import FORECASTERS
+from correlation_platform.monitoring.drift import REARM_DAYS
 from correlation_platform.orchestration.resources import AlertWebhookResource
 from correlation_platform.orchestration.schedules import (
     daily_prediction_schedule,
@@ -90,8 +91,15 @@ def test_drift_sensor_alerts_once_per_episode(corrplat_home):
     # A backfill of an older day that shows another episode is ignored.
     reqs, cursor = _evaluate(instance, cursor, "2024-02-01", True, "2024-01-20")
     assert not reqs
-    # The error came back, then a new break: a second episode, a second alert.
-    reqs, cursor = _evaluate(instance, cursor, "2024-04-01", False, "none")
+    # The error came back for a few days only (a retrained champion's new reference can
+    # clear the state briefly): still the same alert.
+    for day in pd.bdate_range("2024-03-08", periods=REARM_DAYS - 1):
+        reqs, cursor = _evaluate(instance, cursor, str(day.date()), False, "none")
+    reqs, cursor = _evaluate(instance, cursor, "2024-03-25", True, "2024-03-25")
+    assert not reqs
+    # Back for REARM_DAYS days, then a new break: a second episode, a second alert.
+    for day in pd.bdate_range("2024-04-01", periods=REARM_DAYS):
+        reqs, cursor = _evaluate(instance, cursor, str(day.date()), False, "none")
     reqs, cursor = _evaluate(instance, cursor, "2024-05-02", True, "2024-05-02")
     assert len(reqs) == len(FORECASTERS)
     alerts = sorted(p.name for p in (corrplat_home / "alerts").glob("correlation-drift-*.json"))
