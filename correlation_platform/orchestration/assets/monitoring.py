@@ -26,7 +26,11 @@ def forecast_error(
 ) -> Output[pd.DataFrame]:
     """Every recorded forecast whose holding period has closed by the day, scored against
     the realised correlation (CMD and Frobenius) beside the historical benchmark and the
-    noise floor; the drift state (episode, reason) in metadata for the drift sensor."""
+    noise floor; the drift state (episode, reason) in metadata for the drift sensor.
+
+    The day's own ``predicted_correlation`` is an input for lineage and ordering only (its
+    period has not closed); the recorded forecasts are read from their stored partitions.
+    """
     day = context.partition_key
     pos, as_of, _ = as_of_position(pd.DatetimeIndex(asset_returns.index), day)
     known = asset_returns.iloc[: pos + 1]
