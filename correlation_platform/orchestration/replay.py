@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from dagster import (
     AssetKey,
+    AssetRecordsFilter,
     AssetSelection,
     DagsterInstance,
     build_schedule_context,
@@ -238,11 +239,16 @@ class Replay:
         return {"day": key, "success": result.success}
 
 
-def _record(instance: DagsterInstance, asset: str, key: str) -> dict:
-    entry = instance.get_latest_materialization_event(AssetKey(asset))
-    if entry is None:
+def _record(instance: DagsterInstance, asset: str, key: str | None) -> dict:
+    """Metadata of the asset's materialisation for partition ``key`` (the latest one if
+    None); empty when that day's run did not materialise it (a failed run)."""
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(AssetKey(asset), asset_partitions=[key] if key else None), limit=1
+    ).records
+    if not records:
         return {}
-    return {k: getattr(v, "value", v) for k, v in entry.asset_materialization.metadata.items()}
+    metadata = records[0].asset_materialization.metadata
+    return {k: getattr(v, "value", v) for k, v in metadata.items()}
 
 
 def run_replay(
@@ -302,7 +308,7 @@ def run_replay(
         weights = _record(instance, "target_weights", key)
         error = _record(instance, "forecast_error", key)
         prediction = _record(instance, "predicted_correlation", key)
-        raw = _record(instance, "raw_prices", key)
+        raw = _record(instance, "raw_prices", None)  # unpartitioned: today's run wrote it
         rows.append(
             {
                 "day": pd.Timestamp(key),
