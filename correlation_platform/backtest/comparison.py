@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from correlation_platform.backtest.metrics import TRADING_DAYS, performance_metrics
+from correlation_platform.backtest.metrics import performance_metrics
 from correlation_platform.evaluation.comparison import diebold_mariano
 from correlation_platform.evaluation.significance import (
     deflated_sharpe_ratio,
@@ -29,6 +29,7 @@ from correlation_platform.evaluation.significance import (
     probabilistic_sharpe_ratio,
     sharpe_difference_test,
 )
+from correlation_platform.units import TRADING_DAYS
 
 if TYPE_CHECKING:
     from correlation_platform.backtest.engine import BacktestResult

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from correlation_platform.units import TRADING_DAYS
+
 #: Share of the indicator's history below which a day is calm (top quintile = stress).
 STRESS_QUANTILE = 0.80
 #: Days of indicator history before the expanding threshold is trusted.
@@ -35,7 +37,9 @@ CRISES: dict[str, tuple[str, str]] = {
 def volatility_proxy(returns: pd.DataFrame) -> pd.Series:
     """Annualised 21-day realised volatility of the equally weighted portfolio (causal)."""
     portfolio = returns.mean(axis=1)
-    return (portfolio.rolling(PROXY_WINDOW).std() * np.sqrt(252) * 100).rename("volatility_proxy")
+    return (portfolio.rolling(PROXY_WINDOW).std() * np.sqrt(TRADING_DAYS) * 100).rename(
+        "volatility_proxy"
+    )
 
 
 def stress_days(indicator: pd.Series, dates: pd.DatetimeIndex) -> pd.Series:

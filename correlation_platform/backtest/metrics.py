@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-TRADING_DAYS = 252
+from correlation_platform.units import TRADING_DAYS
+
 #: Rolling window of the realised volatility compared with a volatility target (a quarter).
 TRACKING_WINDOW = 63
 #: A realised volatility within this relative band of the target counts as "on target".

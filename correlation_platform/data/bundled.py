@@ -14,6 +14,7 @@ from pandas.tseries.offsets import BDay, MonthEnd
 
 from correlation_platform.data.market_data import MarketData
 from correlation_platform.data.validation import validate_assets, validate_prices
+from correlation_platform.units import TRADING_DAYS
 
 START, END = "1999-01-01", "2018-11-30"
 
@@ -76,7 +77,7 @@ def _vix_with_proxy(index_close: pd.Series) -> pd.DataFrame:
 
     vix = _as_ns(vix_data.load()["vix"].astype(float)).dropna()
     log_ret = np.log(index_close).diff()
-    proxy = log_ret.rolling(VIX_PROXY_WINDOW).std() * np.sqrt(252) * 100
+    proxy = log_ret.rolling(VIX_PROXY_WINDOW).std() * np.sqrt(TRADING_DAYS) * 100
     out = pd.DataFrame({"vix": proxy, "vix_is_proxy": 1.0})
     real = vix.index[vix.index >= out.index[0]]
     out = out.reindex(out.index.union(real))

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from correlation_platform.data.market_data import MarketData
+from correlation_platform.units import TRADING_DAYS
 
 KINDS = ("constant", "regime", "dcc", "macro", "macro_null", "break")
 N_BLOCKS = 4
@@ -150,7 +151,7 @@ def simulate_market(
     dates = pd.bdate_range(start, periods=n_days, name="date")
     assets = [f"A{k:03d}" for k in range(n_assets)]
     calm = block_correlation(n_assets, 0.35, 0.10)
-    base_vol = rng.uniform(0.15, 0.35, n_assets) / np.sqrt(252)
+    base_vol = rng.uniform(0.15, 0.35, n_assets) / np.sqrt(TRADING_DAYS)
     indicators = pd.DataFrame(index=dates)
     lags: dict[str, str] = {}
     vol_mult = np.ones((n_days, 1))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from correlation_platform.linalg import correlation_matrix_distance, frobenius_distance
+from correlation_platform.units import TRADING_DAYS
 
 LOSSES = ("frobenius", "qlike", "cmd", "gmv_variance")
 
@@ -52,5 +53,5 @@ def gmv_variance_losses(
     out = np.empty(len(predicted))
     for k, (p, v, fut) in enumerate(zip(predicted, vols, future_returns, strict=True)):
         w = gmv_weights(p, v)
-        out[k] = float(np.var(fut @ w, ddof=1) * 252)
+        out[k] = float(np.var(fut @ w, ddof=1) * TRADING_DAYS)
     return out

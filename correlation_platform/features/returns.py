@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-TRADING_DAYS = 252
+from correlation_platform.units import TRADING_DAYS
 
 
 def simple_returns(prices: pd.DataFrame) -> pd.DataFrame:

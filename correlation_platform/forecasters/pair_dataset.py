@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 
 from correlation_platform.features.normalization import TrainWindowScaler
-from correlation_platform.features.pairs import trailing_correlations
+from correlation_platform.features.pairs import PAIR_WINDOWS, trailing_correlations
 from correlation_platform.features.targets import forward_realized_correlation
 from correlation_platform.linalg import fisher_z
+from correlation_platform.units import TRADING_DAYS
 
-PAIR_WINDOWS = (21, 63, 252)
 VOL_WINDOW = 21
 EWMA_DECAY = 0.97
 
@@ -87,7 +87,7 @@ def _trailing_vol(x: np.ndarray, positions: np.ndarray, window: int) -> np.ndarr
     out = np.full((len(positions), x.shape[1]), np.nan)
     for k, p in enumerate(positions):
         lo = max(0, p - window + 1)
-        out[k] = x[lo : p + 1].std(axis=0) * np.sqrt(252)
+        out[k] = x[lo : p + 1].std(axis=0) * np.sqrt(TRADING_DAYS)
     return out
 
 

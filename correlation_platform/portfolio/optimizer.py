@@ -48,6 +48,7 @@ from correlation_platform.portfolio.critical_line import (
     target_volatility_weights,
 )
 from correlation_platform.portfolio.risk_parity import risk_budget_weights
+from correlation_platform.units import TRADING_DAYS
 
 OBJECTIVES = ("min_variance", "mean_variance", "target_volatility", "max_sharpe", "risk_parity")
 #: "auto": exact special-purpose solvers where they apply; "cvxpy": always Clarabel.
@@ -61,7 +62,6 @@ NEWTON = "newton"
 _OK = {cp.OPTIMAL, cp.OPTIMAL_INACCURATE}
 #: Clarabel proved these; only errors and inaccurate or limit statuses go to the backup.
 _CERTIFIED = {cp.INFEASIBLE, cp.UNBOUNDED}
-TRADING_DAYS = 252
 FAER_FROM = 200
 #: A fallback weight vector may miss a constraint by this much (solver-level rounding).
 FEASIBILITY_TOL = 1e-6

@@ -8,6 +8,7 @@ from correlation_platform.features.outliers import winsorize_returns
 from correlation_platform.orchestration.assets._metadata import frame_summary, markdown_table
 from correlation_platform.orchestration.checks import check_frame, no_missing_spec
 from correlation_platform.orchestration.resources import PlatformSettings
+from correlation_platform.units import TRADING_DAYS
 
 GROUP = "features"
 
@@ -58,7 +59,7 @@ def asset_returns(
         metadata={
             **frame_summary(returns),
             **meta,
-            "mean_annual_vol": float(returns.std().mean() * 252**0.5),
+            "mean_annual_vol": float(returns.std().mean() * TRADING_DAYS**0.5),
         },
     )
     yield check_frame(returns)

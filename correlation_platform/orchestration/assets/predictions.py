@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, Failure, MetadataValue, Output, asset
 
-from correlation_platform.backtest.metrics import TRADING_DAYS
 from correlation_platform.forecasters.point_in_time import as_of_forecaster
 from correlation_platform.monitoring import write_alert
 from correlation_platform.orchestration.assets._forecasters import features_for
@@ -50,6 +49,7 @@ from correlation_platform.portfolio import (
     starting_book,
 )
 from correlation_platform.portfolio.orders import ORDER_COLUMNS
+from correlation_platform.units import TRADING_DAYS
 
 GROUP = "predictions"
 
