@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 
-def _png(fig) -> bytes:
+def figure_png(fig) -> bytes:
+    """A matplotlib figure as PNG bytes (90 dpi, tight), and the figure closed."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
@@ -28,7 +29,7 @@ def cumulative_returns_png(series: dict[str, pd.Series]) -> bytes:
     ax.set_yscale("log")
     ax.grid(alpha=0.3)
     ax.legend()
-    return _png(fig)
+    return figure_png(fig)
 
 
 def correlation_heatmaps_png(
@@ -48,4 +49,4 @@ def correlation_heatmaps_png(
         ax.set_yticks(ticks, assets, fontsize=7)
     fig.colorbar(im, ax=axes, shrink=0.8)
     fig.suptitle(title)
-    return _png(fig)
+    return figure_png(fig)

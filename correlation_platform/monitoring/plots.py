@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import io
-
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+from correlation_platform.backtest.plots import figure_png
 
 
 def forecast_error_png(
@@ -52,7 +45,7 @@ def forecast_error_png(
     ax.set_title(f"Forecast error ({loss}) vs the noise floor, by the day each period closed")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
-    return _png(fig)
+    return figure_png(fig)
 
 
 def replay_png(
@@ -92,4 +85,4 @@ def replay_png(
             axis.axvline(pd.Timestamp(date), color=f"C{k + 3}", ls=":", lw=1.2, label=label)
         axis.grid(alpha=0.3)
     top.legend(fontsize=7, loc="upper left")
-    return _png(fig)
+    return figure_png(fig)
