@@ -35,13 +35,10 @@ def bundled_zoo():
     """The bundled data, its returns and feature panel, and every family with defaults."""
     from correlation_platform.data import load_market_data
     from correlation_platform.features import build_feature_panel, simple_returns
-    from correlation_platform.forecasters import FORECASTERS, USES_TREE, get_forecaster
+    from correlation_platform.forecasters import FORECASTERS, get_forecaster
 
     data = load_market_data("bundled")
     returns = simple_returns(data.prices).dropna()
     features = build_feature_panel(returns, data.indicators)
-    models = {
-        f: get_forecaster(f, tree=data.sectors) if f in USES_TREE else get_forecaster(f)
-        for f in FORECASTERS
-    }
+    models = {f: get_forecaster(f) for f in FORECASTERS}
     return data, returns, features, models

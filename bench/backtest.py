@@ -99,7 +99,8 @@ def families_by_workers() -> None:
 
     data, returns, features, models = bundled_zoo()
     kwargs = dict(
-        objectives=list(OBJECTIVES), features=features, train_size=504, refit_every=252,
+        objectives=list(OBJECTIVES), features=features, tree=data.sectors, train_size=504,
+        refit_every=252,
         bounds=(0.0, 0.25), volatility="garch", indicator=data.indicators["vix"],
         references={"SP500": data.benchmark.pct_change()},
     )  # fmt: skip

@@ -21,7 +21,7 @@ from _common import machine
 
 from correlation_platform.data import load_market_data
 from correlation_platform.features import build_feature_panel, simple_returns
-from correlation_platform.forecasters import FORECASTERS, USES_FEATURES, USES_TREE, get_forecaster
+from correlation_platform.forecasters import FORECASTERS, USES_FEATURES, get_forecaster
 
 torch.set_num_threads(1)
 
@@ -41,11 +41,10 @@ def main() -> None:
     print("\n| family | fit s | predict_path s for 1,000 dates | s per 1,000 forecasts |")
     print("|---|---|---|---|")
     for name in FORECASTERS:
-        params = {"tree": data.sectors} if name in USES_TREE else {}
         feats = panel if name in USES_FEATURES else None
         train_feats = None if feats is None else feats.iloc[:-1000]
         start = time.perf_counter()
-        f = get_forecaster(name, **params).fit(r.iloc[:-1000], train_feats)
+        f = get_forecaster(name).fit(r.iloc[:-1000], train_feats, tree=data.sectors)
         fit_s = time.perf_counter() - start
         start = time.perf_counter()
         f.predict_path(r, feats, dates=dates)

@@ -30,7 +30,7 @@ if __name__ == "__main__":
     n_trials = sum(len(grid_points(GRIDS.get(f, {}))) for f in FORECASTERS)
     started = time.perf_counter()
     results = run_backtests(
-        returns, models, objectives=OBJECTIVES, features=features, n_jobs=2,
+        returns, models, objectives=OBJECTIVES, features=features, tree=data.sectors, n_jobs=2,
         train_size=504, refit_every=252, rebalance_every=21, bounds=(0.0, 0.25),
         cost_bps=5.0, volatility="garch", expected_returns="james_stein",
         target_volatility=0.15, indicator=data.indicators["vix"],

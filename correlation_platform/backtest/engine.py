@@ -240,17 +240,44 @@ def forecast_path(
     refit_every: int,
     horizon: int,
     progress: Callable[[str], None],
+    tree: pd.DataFrame | None = None,
 ) -> np.ndarray:
     """Forecasts at ``positions``, each from rows up to its position only.
 
     Families whose fit learns nothing from the returns are fitted once on the first
     training window and stream one path (one pass over history in all); the others are
     refitted at the start of each ``refit_every`` block on the rows known then.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Daily returns.
+    features : pandas.DataFrame or None
+        The feature panel, for the families that learn from it.
+    forecaster : CorrelationForecaster
+        The family (refitted in place).
+    positions : numpy.ndarray
+        Increasing rows of the rebalance closes.
+    refit_every : int
+        Rows between refits.
+    horizon : int
+        Days each forecast averages over.
+    progress : callable
+        Receives progress lines.
+    tree : pandas.DataFrame, optional
+        The sector tree, passed to every fit.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``len(positions) x N x N`` forecasts.
     """
     if not forecaster.refit_changes_path:
         first = positions[0]
         forecaster.fit(
-            returns.iloc[: first + 1], None if features is None else features.iloc[: first + 1]
+            returns.iloc[: first + 1],
+            None if features is None else features.iloc[: first + 1],
+            tree=tree,
         )
         visible = returns.iloc[: positions[-1] + 1]
         visible_features = None if features is None else features.iloc[: positions[-1] + 1]
@@ -274,7 +301,7 @@ def forecast_path(
             stop += 1
         block = positions[start:stop]
         past_features = None if features is None else features.iloc[: fit_pos + 1]
-        forecaster.fit(returns.iloc[: fit_pos + 1], past_features)
+        forecaster.fit(returns.iloc[: fit_pos + 1], past_features, tree=tree)
         visible = returns.iloc[: block[-1] + 1]
         visible_features = None if features is None else features.iloc[: block[-1] + 1]
         out.append(
@@ -350,6 +377,7 @@ def run_backtest(
     refit_every: int = 63,
     cost_bps: float = 5.0,
     features: pd.DataFrame | None = None,
+    tree: pd.DataFrame | None = None,
     expected_returns: Estimator = "james_stein",
     volatility: Estimator = "ewma",
     target_volatility: float = 0.10,
@@ -385,6 +413,8 @@ def run_backtest(
         holding period in the optimiser, as in the daily chain).
     features : pd.DataFrame, optional
         Feature panel for families that learn from features.
+    tree : pd.DataFrame, optional
+        Asset -> group levels (leaves to root) for families that need one (``tic``).
     expected_returns : str or callable
         A name of ``portfolio.EXPECTED_RETURNS`` or ``f(known_returns) -> Series``.
     volatility : str or callable
@@ -449,6 +479,7 @@ def run_backtest(
         refit_every=config.refit_every,
         horizon=config.rebalance_every,
         progress=progress,
+        tree=tree,
     )
     return evaluate_backtest(
         returns,

@@ -51,6 +51,7 @@ def _family_task(
     returns: pd.DataFrame,
     forecaster: CorrelationForecaster,
     features: pd.DataFrame | None,
+    tree: pd.DataFrame | None,
     configs: dict[str, BacktestConfig],
     inputs: InputPath,
     benchmarks: dict[str, BacktestResult] | None,
@@ -71,6 +72,7 @@ def _family_task(
             refit_every=first.refit_every,
             horizon=first.rebalance_every,
             progress=lambda _: None,
+            tree=tree,
         )
         out = {
             objective: evaluate_backtest(
@@ -130,7 +132,8 @@ def run_backtests(
     progress : callable, optional
         Receives one line per finished task.
     **kwargs
-        Keyword arguments of :func:`run_backtest` shared by every run.
+        Keyword arguments of :func:`run_backtest` shared by every run (``tree``, the
+        sector tree, goes to every fit).
 
     Returns
     -------
@@ -145,6 +148,7 @@ def run_backtests(
     unknown = sorted(set(kwargs) - accepted)
     if unknown:
         raise ValueError(f"unknown run_backtest arguments {unknown}; accepted: {sorted(accepted)}")
+    tree = kwargs.pop("tree", None)
     models = _as_forecasters(forecasters)
     # Validate every configuration before any work.
     configs = {
@@ -189,6 +193,7 @@ def run_backtests(
                     returns,
                     benchmark_model,
                     None,
+                    tree,
                     configs,
                     inputs,
                     None,
@@ -203,7 +208,9 @@ def run_backtests(
         if name == BENCHMARK and model.name == BENCHMARK:
             continue
         feats = features if model.name in USES_FEATURES else None
-        jobs.append((name, (name, returns, clone(model), feats, configs, inputs, benches, options)))
+        jobs.append(
+            (name, (name, returns, clone(model), feats, tree, configs, inputs, benches, options))
+        )
     results.update(run_all(jobs))
     return results
 

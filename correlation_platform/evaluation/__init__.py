@@ -13,11 +13,18 @@ from correlation_platform.evaluation.losses import (
     gmv_variance_losses,
     qlike_losses,
 )
-from correlation_platform.evaluation.promotion import PromotionDecision, decide_promotion
+from correlation_platform.evaluation.promotion import (
+    ChampionSelection,
+    PromotionDecision,
+    decide_promotion,
+    select_champion,
+)
 from correlation_platform.evaluation.selection import (
     GRIDS,
+    SCORE_STEP,
     SelectionResult,
     forecast_losses,
+    overlap_lags,
     tune_and_test,
 )
 from correlation_platform.evaluation.significance import (
@@ -34,6 +41,8 @@ from correlation_platform.evaluation.splits import TimeSplit, train_validation_t
 __all__ = [
     "GRIDS",
     "LOSSES",
+    "SCORE_STEP",
+    "ChampionSelection",
     "DMResult",
     "PromotionDecision",
     "SelectionResult",
@@ -51,8 +60,10 @@ __all__ = [
     "holm_adjust",
     "jobson_korkie_memmel",
     "model_confidence_set",
+    "overlap_lags",
     "probabilistic_sharpe_ratio",
     "qlike_losses",
+    "select_champion",
     "sharpe_difference_test",
     "train_validation_test",
     "tune_and_test",

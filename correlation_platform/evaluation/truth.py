@@ -7,7 +7,7 @@ import pandas as pd
 
 from correlation_platform.data import MarketData
 from correlation_platform.features import build_feature_panel, simple_returns
-from correlation_platform.forecasters import USES_TREE, get_forecaster
+from correlation_platform.forecasters import get_forecaster
 
 
 def truth_losses(
@@ -31,9 +31,7 @@ def truth_losses(
     out = {}
     for name in names:
         kw = dict((params or {}).get(name, {}))
-        if name in USES_TREE:
-            kw["tree"] = market.sectors
-        f = get_forecaster(name, **kw).fit(r.iloc[:split], panel.iloc[:split])
+        f = get_forecaster(name, **kw).fit(r.iloc[:split], panel.iloc[:split], tree=market.sectors)
         path = f.predict_path(r, panel, dates=dates, horizon=horizon)
         out[name] = float(
             np.mean([np.linalg.norm(a - b) for a, b in zip(path, target, strict=True)])

@@ -26,12 +26,23 @@ FORECASTERS: dict[str, type[CorrelationForecaster]] = {
 BENCHMARK = "historical"
 #: Families that learn from the feature panel (``fit(returns, features)``).
 USES_FEATURES = ("gbm", "lstm")
-#: Families that need the sector tree (constructor argument ``tree``).
-USES_TREE = ("tic",)
 
 
 def get_forecaster(name: str, **params) -> CorrelationForecaster:
-    """A new, unfitted forecaster of family ``name`` with ``params``."""
+    """A new, unfitted forecaster of family ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``FORECASTERS``.
+    **params
+        Hyper-parameters for the family's constructor (checked at ``fit``).
+
+    Returns
+    -------
+    CorrelationForecaster
+        The unfitted estimator.
+    """
     try:
         cls = FORECASTERS[name]
     except KeyError:
@@ -43,7 +54,6 @@ __all__ = [
     "BENCHMARK",
     "FORECASTERS",
     "USES_FEATURES",
-    "USES_TREE",
     "CorrelationForecaster",
     "PathForecast",
     "get_forecaster",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import abc
+from collections.abc import Iterable, Iterator, Mapping
 from typing import ClassVar, NamedTuple
 
 import numpy as np
@@ -10,13 +11,24 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from correlation_platform.linalg import repair_correlation
+from correlation_platform.params import Constraint, validate_params
 
 #: Dates per call of a non-streaming family's batch path inside :meth:`iter_path`.
 PATH_CHUNK = 64
 
 
 class PathForecast(NamedTuple):
-    """One forecast of :meth:`CorrelationForecaster.iter_path`."""
+    """One forecast of :meth:`CorrelationForecaster.iter_path`.
+
+    Attributes
+    ----------
+    date : pandas.Timestamp
+        The forecast's as-of date (the last row it used).
+    correlation : numpy.ndarray
+        The repaired N x N correlation forecast.
+    min_eigenvalue_before : float
+        Minimum eigenvalue before the repair; NaN where the family is PSD by construction.
+    """
 
     date: pd.Timestamp
     correlation: np.ndarray
@@ -24,13 +36,31 @@ class PathForecast(NamedTuple):
     min_eigenvalue_before: float
 
 
-class CorrelationForecaster(BaseEstimator):
+class CorrelationForecaster(BaseEstimator, abc.ABC):
     """Forecast the average correlation over the ``horizon`` days after the last row.
 
-    Hyper-parameters are constructor arguments (scikit-learn style), so tuning and MLflow
-    logging are generic. Subclasses implement :meth:`_raw_path`; the base class turns every
-    raw matrix into a valid correlation matrix and records the pre-repair minimum
-    eigenvalue in ``min_eigenvalues_before_``.
+    Hyper-parameters are constructor arguments (scikit-learn style) and only those: data
+    (returns, the feature panel, the sector tree) goes to :meth:`fit`, so
+    ``sklearn.base.clone(f).set_params(**p)`` tunes every family and MLflow logs
+    ``get_params()`` as they are. Each family declares its parameters' accepted ranges in
+    ``PARAMETERS``; :meth:`fit` checks them before any work.
+
+    Subclasses implement :meth:`_path` (families learning from features), or derive from
+    :class:`ArrayForecaster` (``_raw_path`` on the returns array) or
+    :class:`RecursiveForecaster` (``_stream``, one pass over history); the base class turns
+    every raw matrix into a valid correlation matrix.
+
+    Attributes
+    ----------
+    assets_ : list of str
+        The fitted assets, in column order.
+    n_train_obs_ : int
+        Rows seen by :meth:`fit`.
+    train_end_ : pandas.Timestamp
+        Date of the last fitted row.
+    min_eigenvalues_before_ : numpy.ndarray
+        Minimum eigenvalue of each raw forecast of the last :meth:`predict_path` before
+        its repair (NaN where the family is PSD by construction).
     """
 
     name: ClassVar[str] = "base"
@@ -43,8 +73,36 @@ class CorrelationForecaster(BaseEstimator):
     refit_changes_path: ClassVar[bool] = True
     #: Packages (beyond numpy, pandas, scipy, scikit-learn) needed to unpickle a fitted model.
     runtime_packages: ClassVar[tuple[str, ...]] = ()
+    #: Constructor argument -> accepted values, checked at :meth:`fit`.
+    PARAMETERS: ClassVar[Mapping[str, Constraint | tuple[Constraint, ...]]] = {}
 
-    def fit(self, returns: pd.DataFrame, features: pd.DataFrame | None = None):
+    def fit(
+        self,
+        returns: pd.DataFrame,
+        features: pd.DataFrame | None = None,
+        *,
+        tree: pd.DataFrame | None = None,
+    ) -> CorrelationForecaster:
+        """Check the hyper-parameters and the data, and learn what the family needs.
+
+        Parameters
+        ----------
+        returns : pandas.DataFrame
+            Daily returns (dates x assets), finite, at least two assets.
+        features : pandas.DataFrame, optional
+            The feature panel (dates x indicators); used by the families that learn from
+            features, ignored by the others.
+        tree : pandas.DataFrame, optional
+            Asset -> group levels from leaves to root (e.g. sector, market); used by
+            families built on a theory of the assets' relations (``tic``), ignored by
+            the others.
+
+        Returns
+        -------
+        CorrelationForecaster
+            ``self``, fitted.
+        """
+        validate_params(self.name, self.get_params(), self.PARAMETERS)
         self._check_returns(returns)
         spread = returns.std().to_numpy(dtype=float)
         flat = list(returns.columns[~(spread > 0)])
@@ -60,8 +118,25 @@ class CorrelationForecaster(BaseEstimator):
         return self
 
     def predict(
-        self, returns: pd.DataFrame, features: pd.DataFrame | None = None, horizon: int = 21
+        self, returns: pd.DataFrame, features: pd.DataFrame | None = None, *, horizon: int = 21
     ) -> pd.DataFrame:
+        """The forecast as of the last row of ``returns``.
+
+        Parameters
+        ----------
+        returns : pandas.DataFrame
+            Returns up to the as-of date, with the fitted assets as columns.
+        features : pandas.DataFrame, optional
+            The feature panel, for the families that learn from it.
+        horizon : int, default 21
+            Days the forecast averages over; must match a horizon the family was trained
+            for, where it has one.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The N x N correlation forecast, labelled by asset.
+        """
         path = self.predict_path(returns, features, dates=returns.index[-1:], horizon=horizon)
         return pd.DataFrame(path[0], index=returns.columns, columns=returns.columns)
 
@@ -69,6 +144,7 @@ class CorrelationForecaster(BaseEstimator):
         self,
         returns: pd.DataFrame,
         features: pd.DataFrame | None = None,
+        *,
         dates: pd.Index | None = None,
         horizon: int = 21,
     ) -> np.ndarray:
@@ -76,6 +152,22 @@ class CorrelationForecaster(BaseEstimator):
 
         Holds every forecast at once (len(dates) x N x N floats); for long paths of many
         assets stream them with :meth:`iter_path` instead.
+
+        Parameters
+        ----------
+        returns : pandas.DataFrame
+            Returns covering every date of ``dates`` and the history before them.
+        features : pandas.DataFrame, optional
+            The feature panel, for the families that learn from it.
+        dates : pandas.Index, optional
+            As-of dates (default every row of ``returns``).
+        horizon : int, default 21
+            Days each forecast averages over.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``len(dates) x N x N`` repaired correlation forecasts.
         """
         positions = self._positions(returns, dates, horizon)
         raw = self._path(returns, features, positions, horizon)
@@ -89,6 +181,7 @@ class CorrelationForecaster(BaseEstimator):
         self,
         returns: pd.DataFrame,
         features: pd.DataFrame | None = None,
+        *,
         dates: pd.Index | None = None,
         horizon: int = 21,
     ) -> Iterator[PathForecast]:
@@ -96,7 +189,23 @@ class CorrelationForecaster(BaseEstimator):
 
         Memory stays at a few N x N matrices whatever the path length (500 assets x 2,500
         dates would be 5 GB as one array). Each yielded matrix is a new array, so keeping
-        some of them is safe. ``dates`` must be strictly increasing.
+        some of them is safe.
+
+        Parameters
+        ----------
+        returns : pandas.DataFrame
+            Returns covering every date of ``dates`` and the history before them.
+        features : pandas.DataFrame, optional
+            The feature panel, for the families that learn from it.
+        dates : pandas.Index, optional
+            Strictly increasing as-of dates (default every row of ``returns``).
+        horizon : int, default 21
+            Days each forecast averages over.
+
+        Yields
+        ------
+        PathForecast
+            One repaired forecast per date.
         """
         positions = self._positions(returns, dates, horizon)
         if np.any(np.diff(positions) <= 0):
@@ -145,6 +254,7 @@ class CorrelationForecaster(BaseEstimator):
         for start in range(0, len(positions), PATH_CHUNK):
             yield from self._path(returns, features, positions[start : start + PATH_CHUNK], horizon)
 
+    @abc.abstractmethod
     def _path(
         self,
         returns: pd.DataFrame,
@@ -152,11 +262,25 @@ class CorrelationForecaster(BaseEstimator):
         positions: np.ndarray,
         horizon: int,
     ) -> np.ndarray:
-        """Raw (unrepaired) forecasts at row ``positions``; models needing frames override this."""
-        return self._raw_path(returns.to_numpy(dtype=float), positions, horizon)
+        """Raw (unrepaired) forecasts at row ``positions`` of ``returns``.
 
-    def _raw_path(self, x: np.ndarray, positions: np.ndarray, horizon: int) -> np.ndarray:
-        raise NotImplementedError
+        Parameters
+        ----------
+        returns : pandas.DataFrame
+            Returns, dates x the fitted assets.
+        features : pandas.DataFrame or None
+            The feature panel, for the families that learn from it.
+        positions : numpy.ndarray
+            Row indices of the as-of dates (each forecast may use rows up to its own only).
+        horizon : int
+            Days each forecast averages over.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``len(positions) x N x N`` matrices, symmetric with a unit diagonal up to
+            rounding; the base class repairs them.
+        """
 
     @staticmethod
     def _check_returns(returns: pd.DataFrame) -> None:
@@ -195,17 +319,72 @@ def _unit_diagonal_in_place(m: np.ndarray) -> None:
     np.fill_diagonal(m, 1.0)
 
 
-class RecursiveForecaster(CorrelationForecaster):
-    """A family whose whole path is one pass of a recursion over history (sample window,
-    EWMA, DCC): :meth:`_stream` writes each date's matrix into the next array of ``slots``, so
-    the batch path fills one preallocated stack and the streaming path fresh matrices."""
+class ArrayForecaster(CorrelationForecaster):
+    """A family whose forecasts need only the returns as one array (no features, no labels).
 
+    Subclasses implement :meth:`_raw_path`.
+    """
+
+    def _path(
+        self,
+        returns: pd.DataFrame,
+        features: pd.DataFrame | None,
+        positions: np.ndarray,
+        horizon: int,
+    ) -> np.ndarray:
+        return self._raw_path(returns.to_numpy(dtype=float), positions, horizon)
+
+    @abc.abstractmethod
+    def _raw_path(self, x: np.ndarray, positions: np.ndarray, horizon: int) -> np.ndarray:
+        """Raw (unrepaired) forecasts at row ``positions`` of the returns array ``x``.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Returns, T x N.
+        positions : numpy.ndarray
+            Row indices of the as-of dates (each forecast may use rows up to its own only).
+        horizon : int
+            Days each forecast averages over.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``len(positions) x N x N`` matrices, symmetric with a unit diagonal up to
+            rounding; the base class repairs them.
+        """
+
+
+class RecursiveForecaster(ArrayForecaster):
+    """A family whose whole path is one pass of a recursion over history.
+
+    Sample window, EWMA and DCC implement :meth:`_stream`, which writes each date's matrix
+    into the next array of ``slots``; the batch path fills one preallocated stack and the
+    streaming path fresh matrices.
+    """
+
+    @abc.abstractmethod
     def _stream(
         self, x: np.ndarray, positions: np.ndarray, horizon: int, slots: Iterable[np.ndarray]
     ) -> Iterator[np.ndarray]:
-        """Yield each slot once it holds the raw forecast at the next of the non-decreasing
-        ``positions``."""
-        raise NotImplementedError
+        """Yield each slot once it holds the raw forecast at the next position.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Returns, T x N.
+        positions : numpy.ndarray
+            Non-decreasing row indices of the as-of dates.
+        horizon : int
+            Days each forecast averages over.
+        slots : iterable of numpy.ndarray
+            N x N arrays to write the forecasts into, one per position.
+
+        Yields
+        ------
+        numpy.ndarray
+            The slot just written.
+        """
 
     def _raw_path(self, x: np.ndarray, positions: np.ndarray, horizon: int) -> np.ndarray:
         n = x.shape[1]

@@ -29,11 +29,26 @@ from scipy.signal import lfilter
 
 from correlation_platform.forecasters._window import rank_one_update
 from correlation_platform.forecasters.base import RecursiveForecaster
+from correlation_platform.params import Interval, Options
 
 VARIANTS = ("dcc", "cdcc")
 SCALE = 100.0  # returns in percent for the GARCH stage
+#: arch's backcast: exponentially weighted first 75 squared residuals.
 BACKCAST_TAU = 75
-FULL_LOGLIK_UP_TO = 200  # above this, the full likelihood is not evaluated for reporting  # arch's backcast: exponentially weighted first 75 squared residuals
+#: Above this many assets the full likelihood is not evaluated for reporting (O(T N^3)).
+FULL_LOGLIK_UP_TO = 200
+#: Largest a + b the estimator accepts: Q must stay mean-reverting (a + b < 1), and the
+#: margin keeps the horizon forecast's weight sum (a + b)^k away from a random walk.
+MAX_PERSISTENCE = 0.9998
+#: SLSQP's line search may step slightly past the constraint, where the likelihood is
+#: still defined; only a clear breach (past this) gets the penalty value.
+PENALISED_FROM = MAX_PERSISTENCE + 1e-4
+#: Objective value outside the parameter space (a < 0, b < 0, a + b too large).
+OUTSIDE_LIKELIHOOD = 1e12
+#: Bounds on the news parameter a (strictly positive keeps Q's update informative).
+MIN_NEWS, MAX_NEWS = 1e-8, 0.5
+#: Starting points (a, b): typical daily estimates first; the others only on failure.
+STARTS = ((0.02, 0.95), (0.05, 0.90), (0.01, 0.98))
 
 
 #: Smallest eigenvalue of the standardised residuals' correlation the likelihood accepts:
@@ -150,26 +165,100 @@ def composite_loglik(z: np.ndarray, a: float, b: float, qbar: np.ndarray) -> flo
 
 
 class DCCForecaster(RecursiveForecaster):
-    """DCC(1,1) on GARCH(1,1) marginals; see the module docstring."""
+    """DCC(1,1) on GARCH(1,1) marginals; see the module docstring.
+
+    :meth:`fit` runs the two stages of the two-step QML estimator in turn:
+    :meth:`fit_marginals` (one GARCH(1,1) per asset, standardised residuals) and
+    :meth:`fit_correlation` (correlation targeting, then (a, b) by maximum likelihood).
+
+    Parameters
+    ----------
+    variant : {"dcc", "cdcc"}, default "dcc"
+        Engle's recursion on z_t or Aielli's corrected one on diag(Q_t)^(1/2) z_t.
+    composite_above : int, default 30
+        Above this many assets (a, b) maximise the composite likelihood over contiguous
+        pairs (O(N) per evaluation) instead of the full one (O(N^3)); at least 2.
+
+    Attributes
+    ----------
+    garch_params_ : numpy.ndarray
+        (mu, omega, alpha, beta) per asset, returns in percent.
+    qbar_ : numpy.ndarray
+        Second moment of the standardised residuals (the correlation target).
+    a_, b_ : float
+        The DCC news and persistence parameters.
+    method_ : str
+        ``"full"`` or ``"composite"`` likelihood.
+    converged_ : bool
+        Whether the optimiser reported convergence.
+    garch_loglik_, correlation_loglik_, loglik_ : float
+        Marginal, correlation (NaN when not evaluated) and total log-likelihoods.
+
+    References
+    ----------
+    R. Engle (2002), "Dynamic conditional correlation", Journal of Business & Economic
+    Statistics 20(3). G. Aielli (2013), "Dynamic conditional correlation: on properties and
+    estimation", JBES 31(3). C. Pakel, N. Shephard, K. Sheppard and R. Engle (2021),
+    "Fitting vast dimensional time-varying covariance models", JBES 39(3).
+    """
 
     name: ClassVar[str] = "dcc"
+    PARAMETERS: ClassVar = {
+        "variant": Options(VARIANTS),
+        "composite_above": Interval(int, 2, None),
+    }
 
     def __init__(self, variant: str = "dcc", composite_above: int = 30):
         self.variant = variant
         self.composite_above = composite_above
 
-    def fit(self, returns: pd.DataFrame, features: pd.DataFrame | None = None):
-        from arch import arch_model
+    def fit(
+        self,
+        returns: pd.DataFrame,
+        features: pd.DataFrame | None = None,
+        *,
+        tree: pd.DataFrame | None = None,
+    ) -> DCCForecaster:
+        """Fit the GARCH marginals, then the correlation dynamics.
 
-        if self.variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {VARIANTS}")
-        super().fit(returns, features)
+        Parameters
+        ----------
+        returns : pandas.DataFrame
+            Daily returns (dates x assets), more rows than twice the assets.
+        features, tree : optional
+            Unused.
+
+        Returns
+        -------
+        DCCForecaster
+            ``self``, fitted.
+        """
+        super().fit(returns, features, tree=tree)
         if len(returns) <= 2 * returns.shape[1]:
             raise ValueError(
                 f"dcc needs more than twice as many observations as assets to estimate Qbar "
                 f"and the GARCH stage: {len(returns)} rows for {returns.shape[1]} assets"
             )
-        x = returns.to_numpy(dtype=float)
+        z = self.fit_marginals(returns.to_numpy(dtype=float))
+        self.fit_correlation(z)
+        self.loglik_ = self.garch_loglik_ + self.correlation_loglik_
+        return self
+
+    def fit_marginals(self, x: np.ndarray) -> np.ndarray:
+        """Stage 1: a constant-mean GARCH(1,1) per asset (``arch``, returns in percent).
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Returns, T x N, decimal.
+
+        Returns
+        -------
+        numpy.ndarray
+            Standardised residuals, T x N; sets ``garch_params_`` and ``garch_loglik_``.
+        """
+        from arch import arch_model
+
         params, loglik = [], 0.0
         for i in range(x.shape[1]):
             with warnings.catch_warnings():
@@ -187,30 +276,46 @@ class DCCForecaster(RecursiveForecaster):
             )
             loglik += float(res.loglikelihood)
         self.garch_params_ = np.array(params)
-        z = garch_filter(x, self.garch_params_)
+        self.garch_loglik_ = loglik
+        return garch_filter(x, self.garch_params_)
+
+    def fit_correlation(self, z: np.ndarray) -> DCCForecaster:
+        """Stage 2: correlation targeting, then (a, b) by maximum likelihood.
+
+        Parameters
+        ----------
+        z : numpy.ndarray
+            Standardised residuals, T x N (from :meth:`fit_marginals`).
+
+        Returns
+        -------
+        DCCForecaster
+            ``self``; sets ``qbar_``, ``a_``, ``b_``, ``method_``, ``converged_`` and
+            ``correlation_loglik_``.
+        """
         self.qbar_ = z.T @ z / len(z)
-        _refuse_collinear(self.qbar_, list(returns.columns))
+        _refuse_collinear(self.qbar_, list(getattr(self, "assets_", range(z.shape[1]))))
         cdcc = self.variant == "cdcc"
-        use_composite = x.shape[1] > self.composite_above
+        use_composite = z.shape[1] > self.composite_above
         self.method_ = "composite" if use_composite else "full"
 
         def objective(theta: np.ndarray) -> float:
             a, b = theta
-            if a < 0 or b < 0 or a + b >= 0.9999:
-                return 1e12
+            if a < 0 or b < 0 or a + b >= PENALISED_FROM:
+                return OUTSIDE_LIKELIHOOD
             if use_composite:
                 return -composite_loglik(z, a, b, self.qbar_)
             return -correlation_loglik(z, a, b, self.qbar_, cdcc)
 
         best = None
         # One start near typical daily estimates; the others only if it fails to converge.
-        for start in ((0.02, 0.95), (0.05, 0.90), (0.01, 0.98)):
+        for start in STARTS:
             res = minimize(
                 objective,
                 x0=np.array(start),
                 method="SLSQP",
-                bounds=((1e-8, 0.5), (0.0, 0.9998)),
-                constraints=[{"type": "ineq", "fun": lambda th: 0.9998 - th[0] - th[1]}],
+                bounds=((MIN_NEWS, MAX_NEWS), (0.0, MAX_PERSISTENCE)),
+                constraints=[{"type": "ineq", "fun": lambda th: MAX_PERSISTENCE - th[0] - th[1]}],
             )
             if best is None or res.fun < best.fun:
                 best = res
@@ -218,14 +323,12 @@ class DCCForecaster(RecursiveForecaster):
                 break
         self.a_, self.b_ = (float(v) for v in best.x)
         self.converged_ = bool(best.success)
-        self.garch_loglik_ = loglik
         if not use_composite:
             self.correlation_loglik_ = float(-best.fun)
-        elif x.shape[1] <= FULL_LOGLIK_UP_TO:  # report the full likelihood at the estimate
+        elif z.shape[1] <= FULL_LOGLIK_UP_TO:  # report the full likelihood at the estimate
             self.correlation_loglik_ = correlation_loglik(z, self.a_, self.b_, self.qbar_, cdcc)
         else:
             self.correlation_loglik_ = float("nan")
-        self.loglik_ = loglik + self.correlation_loglik_
         return self
 
     def _stream(

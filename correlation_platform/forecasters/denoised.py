@@ -8,7 +8,8 @@ import numpy as np
 from scipy.optimize import minimize
 
 from correlation_platform.forecasters._window import to_correlation, trailing_window
-from correlation_platform.forecasters.base import CorrelationForecaster
+from correlation_platform.forecasters.base import ArrayForecaster
+from correlation_platform.params import Interval
 
 
 def marcenko_pastur_variance(eigenvalues: np.ndarray, q: float, bandwidth: float = 0.01) -> float:
@@ -40,11 +41,27 @@ def denoise_correlation(corr: np.ndarray, q: float) -> tuple[np.ndarray, int]:
     return to_correlation((vec * lam) @ vec.T), n_facts
 
 
-class DenoisedForecaster(CorrelationForecaster):
-    """Trailing sample correlation with its noise eigenvalues flattened (Marcenko-Pastur)."""
+class DenoisedForecaster(ArrayForecaster):
+    """Trailing sample correlation with its noise eigenvalues flattened (Marcenko-Pastur).
+
+    Parameters
+    ----------
+    window : int, default 252
+        Trailing returns per forecast (at least 2; q = window / N sets the noise edge).
+
+    Attributes
+    ----------
+    n_factors_ : numpy.ndarray
+        Eigenvalues above the Marcenko-Pastur edge, per forecast of the last path.
+
+    References
+    ----------
+    M. Lopez de Prado (2020), Machine Learning for Asset Managers, ch. 2.
+    """
 
     name: ClassVar[str] = "denoised"
     refit_changes_path: ClassVar[bool] = False
+    PARAMETERS: ClassVar = {"window": Interval(int, 2, None)}
 
     def __init__(self, window: int = 252):
         self.window = window

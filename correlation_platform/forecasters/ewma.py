@@ -9,6 +9,7 @@ import numpy as np
 
 from correlation_platform.forecasters._window import rank_one_update, scale_to_correlation
 from correlation_platform.forecasters.base import RecursiveForecaster
+from correlation_platform.params import Interval
 
 RESCALE_ABOVE = 1e100  # the unscaled accumulator is renormalised before it can overflow
 
@@ -22,11 +23,27 @@ class EWMAForecaster(RecursiveForecaster):
 
     Correlation ignores a common scale, so the path keeps U_t = S_t / decay^(t - t0) and
     updates it with one in-place rank-one BLAS call a day instead of decaying all of S.
+
+    Parameters
+    ----------
+    decay : float, default 0.97
+        Weight of yesterday's matrix, in (0, 1) (RiskMetrics used 0.94 daily, 0.97 monthly).
+    min_periods : int, default 63
+        Returns whose sample covariance starts the recursion (at least 2).
+
+    References
+    ----------
+    J.P. Morgan/Reuters (1996), RiskMetrics Technical Document, 4th ed.
     """
 
     name: ClassVar[str] = "ewma"
     refit_changes_path: ClassVar[bool] = False
     psd_by_construction: ClassVar[bool] = True
+
+    PARAMETERS: ClassVar = {
+        "decay": Interval(float, 0.0, 1.0, closed="neither"),
+        "min_periods": Interval(int, 2, None),
+    }
 
     def __init__(self, decay: float = 0.97, min_periods: int = 63):
         self.decay = decay
@@ -35,8 +52,6 @@ class EWMAForecaster(RecursiveForecaster):
     def _stream(
         self, x: np.ndarray, positions: np.ndarray, horizon: int, slots: Iterable[np.ndarray]
     ) -> Iterator[np.ndarray]:
-        if not 0.0 < self.decay < 1.0:
-            raise ValueError(f"decay must be in (0, 1), got {self.decay}")
         if len(positions) == 0:
             return
         for p in positions:

@@ -20,10 +20,65 @@ from correlation_platform.forecasters.pair_dataset import (
     pairs_to_matrix,
     training_positions,
 )
+from correlation_platform.params import Interval
+
+#: Rows held out by scikit-learn's early stopping, and the rounds without improvement
+#: that stop it: its defaults for large data, fixed so a refit is reproducible.
+EARLY_STOPPING_FRACTION = 0.15
+EARLY_STOPPING_ROUNDS = 20
 
 
 class GBMForecaster(CorrelationForecaster):
+    """Gradient-boosted trees on pair and market features, one model for every pair.
+
+    Parameters
+    ----------
+    horizon : int, default 21
+        Days the learned target averages over; forecasts must ask for the same horizon.
+    step : int, default 5
+        Rows between training dates.
+    max_iter : int, default 300
+        Boosting rounds (early stopping may use fewer).
+    learning_rate : float, default 0.05
+        Shrinkage of each tree, in (0, 1].
+    max_leaf_nodes : int, default 15
+        Leaves per tree (at least 2).
+    min_samples_leaf : int, default 200
+        Pair-date rows per leaf: large, as neighbouring dates of a pair nearly repeat.
+    l2_regularization : float, default 1.0
+        L2 penalty on leaf values (>= 0).
+    random_state : int, default 0
+        Seed of the early-stopping split.
+    min_history : int, default 63
+        Rows before the first training date (the longest trailing feature window).
+
+    Attributes
+    ----------
+    builder_ : PairFeatureBuilder
+        Feature construction with scaling fitted on the training dates.
+    model_ : sklearn.ensemble.HistGradientBoostingRegressor
+        The fitted regressor of each pair's Fisher z.
+    n_training_rows_ : int
+        Pair-date rows with a known label.
+
+    References
+    ----------
+    J. Friedman (2001), "Greedy function approximation: a gradient boosting machine",
+    Annals of Statistics 29(5).
+    """
+
     name: ClassVar[str] = "gbm"
+    PARAMETERS: ClassVar = {
+        "horizon": Interval(int, 1, None),
+        "step": Interval(int, 1, None),
+        "max_iter": Interval(int, 1, None),
+        "learning_rate": Interval(float, 0.0, 1.0, closed="right"),
+        "max_leaf_nodes": Interval(int, 2, None),
+        "min_samples_leaf": Interval(int, 1, None),
+        "l2_regularization": Interval(float, 0.0, None),
+        "random_state": Interval(int, 0, None),
+        "min_history": Interval(int, 2, None),
+    }
 
     def __init__(
         self,
@@ -47,8 +102,30 @@ class GBMForecaster(CorrelationForecaster):
         self.random_state = random_state
         self.min_history = min_history
 
-    def fit(self, returns: pd.DataFrame, features: pd.DataFrame | None = None):
-        super().fit(returns, features)
+    def fit(
+        self,
+        returns: pd.DataFrame,
+        features: pd.DataFrame | None = None,
+        *,
+        tree: pd.DataFrame | None = None,
+    ) -> GBMForecaster:
+        """Build the pair panel on the training rows and fit the model.
+
+        Parameters
+        ----------
+        returns : pandas.DataFrame
+            Daily returns (dates x assets).
+        features : pandas.DataFrame, optional
+            Market/macro features (dates x indicators), scaled on the training rows only.
+        tree : pandas.DataFrame, optional
+            Unused.
+
+        Returns
+        -------
+        GBMForecaster
+            ``self``, fitted.
+        """
+        super().fit(returns, features, tree=tree)
         positions = training_positions(returns, self.horizon, self.step, self.min_history)
         # Scaling is fitted on the dates whose labels are known: no test-period statistics.
         self.builder_ = PairFeatureBuilder().fit(features, returns.index[positions[-1]])
@@ -64,8 +141,8 @@ class GBMForecaster(CorrelationForecaster):
             min_samples_leaf=self.min_samples_leaf,
             l2_regularization=self.l2_regularization,
             early_stopping=True,
-            validation_fraction=0.15,
-            n_iter_no_change=20,
+            validation_fraction=EARLY_STOPPING_FRACTION,
+            n_iter_no_change=EARLY_STOPPING_ROUNDS,
             random_state=self.random_state,
         ).fit(rows[ok], target[ok])
         self.n_training_rows_ = int(ok.sum())

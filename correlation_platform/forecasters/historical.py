@@ -9,6 +9,7 @@ import numpy as np
 
 from correlation_platform.forecasters._window import inverse_scale, rank_one_update
 from correlation_platform.forecasters.base import RecursiveForecaster
+from correlation_platform.params import Interval
 
 RECOMPUTE_EVERY = 252  # rows of incremental updates before the window sums are rebuilt
 RANK_ONE_UP_TO = 8  # gaps between forecast dates up to this many rows use rank-one updates
@@ -20,11 +21,18 @@ class HistoricalForecaster(RecursiveForecaster):
     The window's sums (of x and of x x') are slid from one forecast date to the next by
     adding the new rows and removing the old ones, so a daily path costs O(N^2) per date;
     they are rebuilt from scratch every ``RECOMPUTE_EVERY`` rows to bound rounding drift.
+
+    Parameters
+    ----------
+    window : int, default 252
+        Trailing returns per forecast (at least 2; a forecast needs this many rows).
     """
 
     name: ClassVar[str] = "historical"
     refit_changes_path: ClassVar[bool] = False
     psd_by_construction: ClassVar[bool] = True
+
+    PARAMETERS: ClassVar = {"window": Interval(int, 2, None)}
 
     def __init__(self, window: int = 252):
         self.window = window

@@ -25,6 +25,7 @@ from correlation_platform.forecasters.pair_dataset import (
     pairs_to_matrix,
     training_positions,
 )
+from correlation_platform.params import Interval
 
 log = logging.getLogger(__name__)
 ANCHOR_FEATURE = 1  # z_corr_63: the network learns a correction to it
@@ -48,8 +49,72 @@ def _sequences(grid: np.ndarray, seq_len: int) -> np.ndarray:
 
 
 class LSTMForecaster(CorrelationForecaster):
+    """A small LSTM over each pair's recent feature sequence, one network for every pair.
+
+    Parameters
+    ----------
+    horizon : int, default 21
+        Days the learned target averages over; forecasts must ask for the same horizon.
+    step : int, default 5
+        Rows between training dates (and between the steps of a sequence).
+    seq_len : int, default 8
+        Training dates per sequence (at least 1).
+    hidden : int, default 16
+        LSTM hidden units.
+    epochs : int, default 25
+        Maximum passes over the training rows.
+    batch_size : int, default 512
+        Rows per gradient step.
+    learning_rate : float, default 3e-3
+        Adam's step size (> 0).
+    patience : int, default 4
+        Epochs without a better validation loss before stopping.
+    max_rows : int, default 40_000
+        Training sequences kept (a seeded sample above it).
+    validation_fraction : float, default 0.2
+        Last share of training dates held out for early stopping, in (0, 1).
+    seed : int, default 0
+        Seed of torch and of the row sample.
+    min_history : int, default 63
+        Rows before the first training date.
+
+    Attributes
+    ----------
+    builder_ : PairFeatureBuilder
+        Feature construction with scaling fitted on the training dates.
+    model_ : PairLSTM
+        The trained network (best validation epoch).
+    history_ : list of float
+        Validation MSE per epoch.
+    best_validation_mse_ : float
+        The best of ``history_``.
+    epochs_run_ : int
+        Epochs before early stopping.
+    n_training_rows_ : int
+        Training sequences used.
+
+    References
+    ----------
+    S. Hochreiter and J. Schmidhuber (1997), "Long short-term memory", Neural Computation
+    9(8).
+    """
+
     name: ClassVar[str] = "lstm"
     runtime_packages: ClassVar[tuple[str, ...]] = ("torch",)
+    PARAMETERS: ClassVar = {
+        "horizon": Interval(int, 1, None),
+        "step": Interval(int, 1, None),
+        "seq_len": Interval(int, 1, None),
+        "hidden": Interval(int, 1, None),
+        "epochs": Interval(int, 1, None),
+        "batch_size": Interval(int, 1, None),
+        "learning_rate": Interval(float, 0.0, None, closed="neither"),
+        "patience": Interval(int, 1, None),
+        "max_rows": Interval(int, 1, None),
+        "validation_fraction": Interval(float, 0.0, 1.0, closed="neither"),
+        "seed": Interval(int, 0, None),
+        "min_history": Interval(int, 2, None),
+    }
 
     def __init__(
         self,
@@ -79,8 +144,30 @@ class LSTMForecaster(CorrelationForecaster):
         self.seed = seed
         self.min_history = min_history
 
-    def fit(self, returns: pd.DataFrame, features: pd.DataFrame | None = None):
-        super().fit(returns, features)
+    def fit(
+        self,
+        returns: pd.DataFrame,
+        features: pd.DataFrame | None = None,
+        *,
+        tree: pd.DataFrame | None = None,
+    ) -> LSTMForecaster:
+        """Build the pair panel on the training rows and fit the model.
+
+        Parameters
+        ----------
+        returns : pandas.DataFrame
+            Daily returns (dates x assets).
+        features : pandas.DataFrame, optional
+            Market/macro features (dates x indicators), scaled on the training rows only.
+        tree : pandas.DataFrame, optional
+            Unused.
+
+        Returns
+        -------
+        LSTMForecaster
+            ``self``, fitted.
+        """
+        super().fit(returns, features, tree=tree)
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         positions = training_positions(returns, self.horizon, self.step, self.min_history)

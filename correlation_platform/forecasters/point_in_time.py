@@ -61,6 +61,7 @@ def as_of_forecaster(
     returns: pd.DataFrame,
     features: pd.DataFrame | None = None,
     *,
+    tree: pd.DataFrame | None = None,
     as_of: pd.Timestamp,
     trained_until: pd.Timestamp,
     period: str = REFIT_PERIOD,
@@ -76,6 +77,8 @@ def as_of_forecaster(
         Daily returns; rows after the refit period's start are never read by a refit.
     features : DataFrame, optional
         Market features of families that learn from them (cut the same way).
+    tree : DataFrame, optional
+        The sector tree, for families that need one (passed to the refit).
     as_of : pd.Timestamp
         The date the forecast is made at.
     trained_until : pd.Timestamp
@@ -104,7 +107,7 @@ def as_of_forecaster(
     key = (
         f"{type(forecaster).__name__}-{fitted_until:%Y%m%d}-"
         f"{hashlib.sha256(repr(sorted(forecaster.get_params().items())).encode()).hexdigest()[:10]}"
-        f"-{_fingerprint(rows, feats)}"
+        f"-{_fingerprint(rows, feats, tree)}"
     )
     path = None if cache_dir is None else Path(cache_dir) / f"{key}.pkl"
     if path is not None and path.exists():
@@ -112,7 +115,7 @@ def as_of_forecaster(
         with path.open("rb") as fh:
             return PointInTimeModel(pickle.load(fh), "refit", fitted_until, cached=True)
     try:
-        refit = clone(forecaster).fit(rows, feats)
+        refit = clone(forecaster).fit(rows, feats, tree=tree)
     except ValueError as exc:
         raise ValueError(
             f"no point-in-time model as of {as_of.date()}: refitting {type(forecaster).__name__} "

@@ -7,7 +7,8 @@ from typing import ClassVar
 import numpy as np
 
 from correlation_platform.forecasters._window import to_correlation, trailing_window
-from correlation_platform.forecasters.base import CorrelationForecaster
+from correlation_platform.forecasters.base import ArrayForecaster
+from correlation_platform.params import Interval, Options
 
 TARGETS = ("identity", "constant_correlation")
 METHODS = ("linear", "nonlinear")
@@ -92,16 +93,41 @@ def analytical_nonlinear_shrinkage(x: np.ndarray) -> np.ndarray:
     return (u * d) @ u.T
 
 
-class LedoitWolfForecaster(CorrelationForecaster):
+class LedoitWolfForecaster(ArrayForecaster):
     """Shrunk trailing covariance (``window`` days) turned into a correlation matrix.
 
     ``method="linear"`` shrinks towards ``target`` (identity: matches scikit-learn's
     ``LedoitWolf``; constant_correlation: Ledoit-Wolf 2004); ``method="nonlinear"`` is the
     analytical nonlinear shrinkage of Ledoit-Wolf (2020) (``target`` unused).
+
+    Parameters
+    ----------
+    window : int, default 252
+        Trailing returns per forecast (at least 2).
+    target : {"constant_correlation", "identity"}, default "constant_correlation"
+        Linear shrinkage target.
+    method : {"linear", "nonlinear"}, default "linear"
+        Linear shrinkage towards ``target`` or analytical nonlinear shrinkage.
+
+    Attributes
+    ----------
+    shrinkage_ : numpy.ndarray
+        Linear shrinkage intensity per forecast of the last path (NaN for nonlinear).
+
+    References
+    ----------
+    O. Ledoit and M. Wolf (2004), "Honey, I shrunk the sample covariance matrix", Journal
+    of Portfolio Management 30(4). O. Ledoit and M. Wolf (2020), "Analytical nonlinear
+    shrinkage of large-dimensional covariance matrices", Annals of Statistics 48(5).
     """
 
     name: ClassVar[str] = "ledoit_wolf"
     refit_changes_path: ClassVar[bool] = False
+    PARAMETERS: ClassVar = {
+        "window": Interval(int, 2, None),
+        "target": Options(TARGETS),
+        "method": Options(METHODS),
+    }
 
     def __init__(
         self, window: int = 252, target: str = "constant_correlation", method: str = "linear"
@@ -111,8 +137,6 @@ class LedoitWolfForecaster(CorrelationForecaster):
         self.method = method
 
     def _raw_path(self, x: np.ndarray, positions: np.ndarray, horizon: int) -> np.ndarray:
-        if self.target not in TARGETS or self.method not in METHODS:
-            raise ValueError(f"target must be one of {TARGETS}, method one of {METHODS}")
         n = x.shape[1]
         out = np.empty((len(positions), n, n))
         self.shrinkage_ = np.full(len(positions), np.nan)

@@ -18,8 +18,9 @@ from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
 from correlation_platform.forecasters._window import to_correlation, trailing_window
-from correlation_platform.forecasters.base import CorrelationForecaster
+from correlation_platform.forecasters.base import ArrayForecaster
 from correlation_platform.forecasters.denoised import denoise_correlation
+from correlation_platform.params import Interval, Options
 
 
 def _levels(tree: pd.DataFrame, assets: list[str]) -> list[np.ndarray]:
@@ -36,6 +37,25 @@ def _levels(tree: pd.DataFrame, assets: list[str]) -> list[np.ndarray]:
 
 
 def theory_implied_correlation(corr: np.ndarray, levels: list[np.ndarray]) -> np.ndarray:
+    """The correlation implied by a tree of groups and an empirical correlation.
+
+    Parameters
+    ----------
+    corr : numpy.ndarray
+        Empirical N x N correlation.
+    levels : list of numpy.ndarray
+        Group label of each asset per level, from the leaves' parents to the root.
+
+    Returns
+    -------
+    numpy.ndarray
+        The theory-implied N x N matrix (not yet repaired).
+
+    References
+    ----------
+    M. Lopez de Prado (2019), "Estimation of theory-implied correlation matrices", SSRN
+    3484152.
+    """
     n = len(corr)
     dist = np.sqrt(np.clip((1 - corr) / 2, 0, None))
     out = np.eye(n)
@@ -81,24 +101,69 @@ def theory_implied_correlation(corr: np.ndarray, levels: list[np.ndarray]) -> np
     return out
 
 
-class TICForecaster(CorrelationForecaster):
-    """Theory-implied correlation from a sector ``tree`` and the trailing ``window`` days."""
+class TICForecaster(ArrayForecaster):
+    """Theory-implied correlation from a sector tree and the trailing ``window`` days.
+
+    The tree is data, passed to :meth:`fit` (``fit(returns, tree=sectors)``); only the
+    hyper-parameters below are constructor arguments.
+
+    Parameters
+    ----------
+    window : int, default 252
+        Trailing returns per forecast (at least 2).
+    denoise : bool, default True
+        Flatten the noise eigenvalues of the implied matrix (Marcenko-Pastur, q = window/N).
+
+    Attributes
+    ----------
+    levels_ : list of numpy.ndarray
+        The fitted assets' group labels per level, leaves' parents to root.
+
+    References
+    ----------
+    M. Lopez de Prado (2019), "Estimation of theory-implied correlation matrices", SSRN
+    3484152.
+    """
 
     name: ClassVar[str] = "tic"
     refit_changes_path: ClassVar[bool] = False
+    PARAMETERS: ClassVar = {"window": Interval(int, 2, None), "denoise": Options((True, False))}
 
-    def __init__(self, tree: pd.DataFrame | None = None, window: int = 252, denoise: bool = True):
-        self.tree = tree
+    def __init__(self, window: int = 252, denoise: bool = True):
         self.window = window
         self.denoise = denoise
 
-    def fit(self, returns: pd.DataFrame, features: pd.DataFrame | None = None):
-        if self.tree is None:
+    def fit(
+        self,
+        returns: pd.DataFrame,
+        features: pd.DataFrame | None = None,
+        *,
+        tree: pd.DataFrame | None = None,
+    ) -> TICForecaster:
+        """Record the assets and their groups per level of ``tree``.
+
+        Parameters
+        ----------
+        returns : pandas.DataFrame
+            Daily returns (dates x assets).
+        features : pandas.DataFrame, optional
+            Unused.
+        tree : pandas.DataFrame
+            Indexed by asset (or with an ``asset`` column), columns from leaves to root
+            (e.g. sector, then market); required.
+
+        Returns
+        -------
+        TICForecaster
+            ``self``, fitted.
+        """
+        if tree is None:
             raise ValueError(
-                "tic needs a tree: a frame indexed by asset with columns leaves -> root"
+                "tic needs a tree: pass fit(returns, tree=frame), a frame indexed by asset "
+                "with columns leaves -> root"
             )
-        super().fit(returns, features)
-        self.levels_ = _levels(self.tree, self.assets_)
+        super().fit(returns, features, tree=tree)
+        self.levels_ = _levels(tree, self.assets_)
         return self
 
     def _raw_path(self, x: np.ndarray, positions: np.ndarray, horizon: int) -> np.ndarray:

@@ -28,12 +28,15 @@ def test_fan_out_is_identical_for_any_worker_count_and_matches_single_runs(regim
 def test_fan_out_on_a_local_dask_cluster_matches_local_processes(regime_returns, regime_market):
     from distributed import LocalCluster
 
-    models = {"ewma": "ewma", "tic": get_forecaster("tic", tree=regime_market.sectors)}
-    local = run_backtests(regime_returns, models, n_jobs=1, **KW)
+    models = {"ewma": "ewma", "tic": get_forecaster("tic")}
+    tree = regime_market.sectors
+    local = run_backtests(regime_returns, models, n_jobs=1, tree=tree, **KW)
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
-        on_dask = run_backtests(regime_returns, models, scheduler=cluster.scheduler_address, **KW)
+        on_dask = run_backtests(
+            regime_returns, models, scheduler=cluster.scheduler_address, tree=tree, **KW
+        )
     expected = {(f, "min_variance") for f in ("historical", "ewma", "tic")}
     assert set(on_dask) == set(local) == expected
     for key in local:

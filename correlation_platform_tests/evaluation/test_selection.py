@@ -9,6 +9,7 @@ from correlation_platform.evaluation import (
     walk_forward,
 )
 from correlation_platform.forecasters import get_forecaster
+from correlation_platform.forecasters.ewma import EWMAForecaster
 
 
 def test_blocks_are_ordered_disjoint_and_purged():
@@ -48,27 +49,21 @@ def test_forecast_losses_by_hand(regime_returns):
     assert losses["gmv_variance"].iloc[0] == pytest.approx(np.var(port, ddof=1) * 252)
 
 
-def recording_ewma(fitted_on: list):
-    """A forecaster factory that records the training rows every fit receives."""
+def recording_ewma(fitted_on: list) -> EWMAForecaster:
+    """An EWMA whose clones record the training rows every fit receives."""
 
-    def make(params):
-        f = get_forecaster("ewma", **params)
-        original = f.fit
-
-        def fit(returns, features=None):
+    class RecordingEWMA(EWMAForecaster):
+        def fit(self, returns, features=None, *, tree=None):
             fitted_on.append(returns.index)
-            return original(returns, features)
+            return super().fit(returns, features, tree=tree)
 
-        f.fit = fit
-        return f
-
-    return make
+    return RecordingEWMA()
 
 
 def test_tuning_never_sees_the_test_block(regime_returns):
     fitted_on = []
     make = recording_ewma(fitted_on)
-    res = tune_and_test(make, regime_returns, None, {"decay": [0.9, 0.97]}, horizon=21)
+    res = tune_and_test(make, regime_returns, None, grid={"decay": [0.9, 0.97]}, horizon=21)
     test_start = regime_returns.index[res.split.test[0]]
     seen = [rows[-1] for rows in fitted_on]
     assert all(d < test_start for d in seen) and len(seen) == 3  # two grid points + the refit
@@ -79,10 +74,10 @@ def test_tuning_never_sees_the_test_block(regime_returns):
 
 def test_time_budget_bounds_the_grid(regime_returns):
     res = tune_and_test(
-        lambda p: get_forecaster("historical", **p),
+        get_forecaster("historical"),
         regime_returns,
         None,
-        {"window": [100, 150, 200, 250]},
+        grid={"window": [100, 150, 200, 250]},
         time_budget=0.0,
     )
     assert len(res.validation) == 1  # the first point always runs
@@ -101,20 +96,18 @@ def test_loss_frame_is_dated(regime_returns):
 
 def test_infeasible_grid_points_are_skipped_with_a_note(regime_returns):
     res = tune_and_test(
-        lambda p: get_forecaster("historical", **p), regime_returns, None, {"window": [5000, 126]}
+        get_forecaster("historical"), regime_returns, None, grid={"window": [5000, 126]}
     )
     assert res.params == {"window": 126}
     assert res.validation["note"].iloc[0].startswith("skipped: historical(window=5000)")
     with pytest.raises(ValueError, match="no grid point could be evaluated"):
-        tune_and_test(
-            lambda p: get_forecaster("historical", **p), regime_returns, None, {"window": [5000]}
-        )
+        tune_and_test(get_forecaster("historical"), regime_returns, None, grid={"window": [5000]})
 
 
 def test_walk_forward_tuning_fits_before_each_sub_block(regime_returns):
     fitted_on = []
     make = recording_ewma(fitted_on)
-    res = tune_and_test(make, regime_returns, None, {"decay": [0.97]}, horizon=21, folds=3)
+    res = tune_and_test(make, regime_returns, None, grid={"decay": [0.97]}, horizon=21, folds=3)
     ends = [len(rows) - 1 for rows in fitted_on]
     blocks = np.array_split(res.split.validation, 3)
     assert ends[:3] == [b[0] - 21 - 5 - 1 for b in blocks]  # purged and embargoed, expanding

@@ -3,7 +3,7 @@
 import pytest
 
 from correlation_platform.features import build_feature_panel
-from correlation_platform.forecasters import USES_FEATURES, USES_TREE, get_forecaster
+from correlation_platform.forecasters import USES_FEATURES, get_forecaster
 
 FAST = {
     "gbm": {"max_iter": 40},
@@ -11,11 +11,8 @@ FAST = {
 }
 
 
-def make(name: str, market):
-    params = dict(FAST.get(name, {}))
-    if name in USES_TREE:
-        params["tree"] = market.sectors
-    return get_forecaster(name, **params)
+def make(name: str):
+    return get_forecaster(name, **FAST.get(name, {}))
 
 
 def features_for(name: str, returns, market):

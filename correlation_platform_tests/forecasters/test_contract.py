@@ -20,7 +20,7 @@ def _features(name, panel):
 @pytest.mark.parametrize("name", NAMES)
 def test_predict_is_a_valid_correlation_frame(name, regime_returns, regime_market, regime_panel):
     feats = _features(name, regime_panel)
-    f = make(name, regime_market).fit(regime_returns, feats)
+    f = make(name).fit(regime_returns, feats, tree=regime_market.sectors)
     r = f.predict(regime_returns, feats, horizon=21)
     assert list(r.index) == list(regime_returns.columns) == list(r.columns)
     assert is_correlation_matrix(r.to_numpy())
@@ -32,8 +32,10 @@ def test_predict_is_a_valid_correlation_frame(name, regime_returns, regime_marke
 def test_predict_path_has_no_look_ahead(name, regime_returns, regime_market, regime_panel):
     dates = regime_returns.index[400::40]
     feats = _features(name, regime_panel)
-    f = make(name, regime_market).fit(
-        regime_returns.iloc[:400], None if feats is None else feats.iloc[:400]
+    f = make(name).fit(
+        regime_returns.iloc[:400],
+        None if feats is None else feats.iloc[:400],
+        tree=regime_market.sectors,
     )
     base = f.predict_path(regime_returns, feats, dates=dates)
     cut = dates[4]
@@ -52,7 +54,7 @@ def test_path_agrees_with_predict_on_truncated_history(
     name, regime_returns, regime_market, regime_panel
 ):
     feats = _features(name, regime_panel)
-    f = make(name, regime_market).fit(regime_returns, feats)
+    f = make(name).fit(regime_returns, feats, tree=regime_market.sectors)
     date = regime_returns.index[500]
     path = f.predict_path(regime_returns, feats, dates=[date])
     direct = f.predict(regime_returns.loc[:date], None if feats is None else feats.loc[:date])
@@ -62,8 +64,10 @@ def test_path_agrees_with_predict_on_truncated_history(
 @pytest.mark.parametrize("name", NAMES)
 def test_iter_path_streams_the_same_forecasts(name, regime_returns, regime_market, regime_panel):
     feats = _features(name, regime_panel)
-    f = make(name, regime_market).fit(
-        regime_returns.iloc[:400], None if feats is None else feats.iloc[:400]
+    f = make(name).fit(
+        regime_returns.iloc[:400],
+        None if feats is None else feats.iloc[:400],
+        tree=regime_market.sectors,
     )
     dates = regime_returns.index[400::3][: PATH_CHUNK + 10]  # more than one chunk
     batch = f.predict_path(regime_returns, feats, dates=dates)
@@ -122,9 +126,8 @@ def test_dates_outside_index_are_rejected(regime_returns):
 def test_a_zero_variance_asset_is_refused_clearly(family, regime_returns, regime_market):
     frozen = regime_returns.copy()
     frozen.iloc[:, 3] = 0.0  # a frozen price: no correlation exists
-    kwargs = {"tree": regime_market.sectors} if family == "tic" else {}
     with pytest.raises(ValueError, match=r"assets \['A003'\] have zero variance"):
-        get_forecaster(family, **kwargs).fit(frozen)
+        get_forecaster(family).fit(frozen, tree=regime_market.sectors)
 
 
 def test_dcc_refuses_more_assets_than_it_can_estimate(regime_returns):

@@ -73,11 +73,10 @@ def test_valid_matrix_or_clear_refusal_for_any_input(family):
     def check(kind, n_obs, n_assets, seed):
         returns = _returns(kind, n_obs, n_assets, seed)
         params = dict(PARAMS[family])
-        if family == "tic":
-            params["tree"] = _tree(list(returns.columns))
+        tree = _tree(list(returns.columns)) if family == "tic" else None
         features = _features(returns) if family in ("gbm", "lstm") else None
         try:
-            model = get_forecaster(family, **params).fit(returns, features)
+            model = get_forecaster(family, **params).fit(returns, features, tree=tree)
             horizon = params.get("horizon", 21)
             matrix = model.predict(returns, features, horizon=horizon)
         except ValueError as refusal:

@@ -97,7 +97,7 @@ def test_tic_true_tree_beats_a_shuffled_tree():
     dates = r.index[100::20]
     errors = {}
     for label, tree in (("true", m.sectors), ("shuffled", shuffled)):
-        f = get_forecaster("tic", tree=tree, window=63, denoise=False).fit(r)
+        f = get_forecaster("tic", window=63, denoise=False).fit(r, tree=tree)
         errors[label] = np.mean([np.linalg.norm(p - truth) for p in f.predict_path(r, dates=dates)])
     hist = get_forecaster("historical", window=63).fit(r)
     errors["historical"] = np.mean(

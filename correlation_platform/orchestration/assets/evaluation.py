@@ -4,8 +4,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
 from correlation_platform.backtest import build_report, run_backtests
-from correlation_platform.forecasters import BENCHMARK
-from correlation_platform.orchestration.assets._forecasters import build_forecaster
+from correlation_platform.forecasters import BENCHMARK, get_forecaster
 from correlation_platform.orchestration.assets._metadata import markdown_image
 from correlation_platform.orchestration.resources import (
     MarketDataResource,
@@ -39,7 +38,7 @@ def backtest_report(
     params.setdefault(champion, champion_forecaster["params"])
     data = market_data.load()
     families = list(dict.fromkeys([champion, *sorted(params)]))
-    forecasters = {f: build_forecaster(f, params.get(f), data.sectors) for f in families}
+    forecasters = {f: get_forecaster(f, **params.get(f, {})) for f in families}
     references = {}
     if data.benchmark is not None:
         references[str(data.benchmark.name or "index")] = data.benchmark.pct_change()
@@ -49,6 +48,7 @@ def backtest_report(
         forecasters,
         objectives=[settings.objective],
         features=feature_panel,
+        tree=data.sectors,
         n_jobs=settings.backtest_workers,
         progress=context.log.info,
         rebalance_every=settings.horizon,

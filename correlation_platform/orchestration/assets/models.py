@@ -2,24 +2,17 @@
 
 import time
 
-import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, AutomationCondition, MetadataValue, Output, asset
 
 from correlation_platform.evaluation import (
     GRIDS,
-    PromotionDecision,
-    comparison_table,
-    decide_promotion,
+    select_champion,
     train_validation_test,
     tune_and_test,
 )
-from correlation_platform.forecasters import BENCHMARK, FORECASTERS
-from correlation_platform.orchestration.assets._forecasters import (
-    build_forecaster,
-    features_for,
-    scalar_params,
-)
+from correlation_platform.forecasters import BENCHMARK, FORECASTERS, get_forecaster
+from correlation_platform.orchestration.assets._forecasters import features_for
 from correlation_platform.orchestration.assets._metadata import markdown_table
 from correlation_platform.orchestration.partitions import forecaster_partitions
 from correlation_platform.orchestration.resources import (
@@ -58,20 +51,23 @@ def trained_forecasters(
     )
     started = time.perf_counter()
     selection = tune_and_test(
-        lambda params: build_forecaster(family, params, sectors),
+        get_forecaster(family),
         asset_returns,
         features,
-        GRIDS.get(family, {}),
+        grid=GRIDS.get(family, {}),
+        tree=sectors,
         horizon=settings.horizon,
         time_budget=settings.tuning_budget_seconds,
         split=split,
         folds=settings.tuning_folds,
     )
-    forecaster = build_forecaster(family, selection.params, sectors).fit(asset_returns, features)
+    forecaster = get_forecaster(family, **selection.params).fit(
+        asset_returns, features, tree=sectors
+    )
     seconds = time.perf_counter() - started
     test = selection.test_mean
     context.log.info(f"{family}: params {selection.params}, test losses {test}, {seconds:.1f}s")
-    params = scalar_params(forecaster)
+    params = forecaster.get_params()
     logged = store.log_forecaster(
         forecaster,
         run_name=f"{family}-{dates[-1].date()}",
@@ -102,6 +98,7 @@ def trained_forecasters(
         "test_losses": {k: v.tolist() for k, v in selection.test_losses.items()},
         "test_dates": [str(d.date()) for d in selection.test_losses.index],
         "test_mean": test,
+        "test_step": selection.step,
         "n_configurations": len(selection.validation),
         "train_end": str(dates[-1].date()),
         "mlflow_run_id": logged.run_id,
@@ -128,14 +125,6 @@ def _dagster_run_alive(context: AssetExecutionContext, run_id: str) -> bool:
     return run is not None and not run.is_finished
 
 
-def _loss_frame(records: dict, loss: str) -> pd.DataFrame:
-    frames = {
-        fam: pd.Series(rec["test_losses"][loss], index=pd.DatetimeIndex(rec["test_dates"]))
-        for fam, rec in records.items()
-    }
-    return pd.DataFrame(frames).dropna()
-
-
 @asset(group_name=GROUP, kinds={"mlflow"}, automation_condition=AutomationCondition.eager())
 def champion_forecaster(
     context: AssetExecutionContext,
@@ -143,8 +132,8 @@ def champion_forecaster(
     mlflow: MlflowResource,
     settings: PlatformSettings,
 ) -> Output[dict]:
-    """Champion/challenger: the best challenger replaces the champion only with a margin and
-    Diebold-Mariano evidence; partial training never moves an alias."""
+    """Champion/challenger (``evaluation.select_champion``), then move the MLflow aliases;
+    partial training never moves an alias."""
     if not trained_forecasters:
         raise ValueError(
             "no trained forecaster partitions are materialised; run retraining_job first"
@@ -153,30 +142,19 @@ def champion_forecaster(
     store = mlflow.store()
     current_version = store.alias_version("champion")
     current = store.version_tags(current_version).get("family") if current_version else None
-    missing = sorted(set(FORECASTERS) - set(records))
-    losses = _loss_frame(records, "frobenius")
-    step_horizon = int(np.ceil(settings.horizon / 5))  # forecasts every 5 days overlap this much
-    table = comparison_table(
-        losses, BENCHMARK if BENCHMARK in losses else losses.columns[0], step_horizon
+    selection = select_champion(
+        records,
+        current=current,
+        families=FORECASTERS,
+        benchmark=BENCHMARK,
+        horizon=settings.horizon,
+        margin=settings.promotion_margin,
+        alpha=settings.promotion_alpha,
     )
+    decision, table, missing = selection.decision, selection.table, selection.missing
     if missing:
-        reason = f"partial training (missing {missing}): aliases unchanged"
-        context.log.warning(reason)
-        holder = current or BENCHMARK
-        decision = PromotionDecision(False, holder, None, reason)
+        context.log.warning(decision.reason)
     else:
-        holder = current if current in records else BENCHMARK
-        others = table.index[table.index != holder]
-        challenger = str(others[0])
-        decision = decide_promotion(
-            holder,
-            losses[holder].to_numpy(),
-            challenger,
-            losses[challenger].to_numpy(),
-            horizon=step_horizon,
-            margin=settings.promotion_margin,
-            alpha=settings.promotion_alpha,
-        )
         store.set_alias("champion", records[decision.champion]["registered_version"])
         store.set_alias("challenger", records[decision.challenger]["registered_version"])
     context.log.info(f"champion decision: {decision.reason}")

@@ -74,6 +74,7 @@ def predicted_correlation(
     asset_returns: pd.DataFrame,
     feature_panel: pd.DataFrame,
     champion_forecaster: dict,
+    market_data: MarketDataResource,
     mlflow: MlflowResource,
     settings: PlatformSettings,
 ):
@@ -95,6 +96,7 @@ def predicted_correlation(
         recorded.forecaster,
         known,
         features,
+        tree=market_data.load().sectors,
         as_of=pd.Timestamp(info["as_of"]),
         trained_until=train_end,
         cache_dir=subdir("pit_models"),
