@@ -76,7 +76,9 @@ def standard_vs_skfolio() -> None:
             break
         cov = EWCovariance(half_life=HALF_LIFE).fit(returns.to_numpy()[train]).covariance_
         frame = pd.DataFrame(cov, index=returns.columns, columns=returns.columns)
-        same.append(np.abs(optimize(frame, "min_variance").weights.to_numpy() - peer_w[k]).max())
+        same.append(
+            np.abs(optimize(frame, objective="min_variance").weights.to_numpy() - peer_w[k]).max()
+        )
     print(f"\nMachine: {machine()}\n")
     print(
         "| configuration | ours s | skfolio s | skfolio / ours | rebalances | max abs weight diff | median |"

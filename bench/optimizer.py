@@ -142,12 +142,12 @@ def row(n: int, case: str, method: str, xs, covs, peer: float | None) -> str:
     objective = case.partition("@")[0]
     _CACHE.clear()
     kw = {**kwargs_for(case, xs[0]), "method": method}
-    fresh = timed(lambda: optimize_weights(covs[0], objective, **kw))
+    fresh = timed(lambda: optimize_weights(covs[0], objective=objective, **kw))
     re, at_target, unreachable, solvers = [], 0, 0, set()
     for x, cov in zip(xs[1:], covs[1:], strict=True):
         kw = {**kwargs_for(case, x), "method": method}
         out = {}
-        re.append(timed(lambda: out.update(w=optimize_weights(cov, objective, **kw))))  # noqa: B023
+        re.append(timed(lambda: out.update(w=optimize_weights(cov, objective=objective, **kw))))  # noqa: B023
         info = out["w"].attrs["optimization"]
         solvers.add(info["solver"])
         if objective == "target_volatility":

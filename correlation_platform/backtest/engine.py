@@ -39,7 +39,7 @@ from correlation_platform.portfolio.inputs import (
     check_estimator,
     input_path,
 )
-from correlation_platform.portfolio.optimizer import OBJECTIVES
+from correlation_platform.portfolio.objective import OBJECTIVES, USES_EXPECTED_RETURNS
 from correlation_platform.portfolio.rebalance import (
     BPS,
     PortfolioConstraints,
@@ -50,8 +50,6 @@ from correlation_platform.portfolio.rebalance import (
 log = logging.getLogger(__name__)
 #: Name of the equally weighted reference run (rebalanced on the same dates, same costs).
 EQUAL_WEIGHT = "equal_weight"
-#: Objectives that use expected returns (the others get none, so they cannot depend on them).
-USES_EXPECTED_RETURNS = ("mean_variance", "target_volatility", "max_sharpe")
 
 
 @dataclass

@@ -11,6 +11,7 @@ from correlation_platform.portfolio.book import (
     reconcile,
     starting_book,
 )
+from correlation_platform.portfolio.fallback import FALLBACKS, InfeasiblePortfolioError
 from correlation_platform.portfolio.inputs import (
     EXPECTED_RETURNS,
     VOLATILITY_MODELS,
@@ -20,9 +21,8 @@ from correlation_platform.portfolio.inputs import (
     expected_returns,
     garch_volatility_forecast,
 )
+from correlation_platform.portfolio.objective import OBJECTIVES, Objective
 from correlation_platform.portfolio.optimizer import (
-    OBJECTIVES,
-    InfeasiblePortfolioError,
     OptimizationResult,
     optimize,
     optimize_weights,
@@ -34,6 +34,8 @@ from correlation_platform.portfolio.pretrade import (
     pretrade_check,
     weight_violations,
 )
+from correlation_platform.portfolio.problem import PortfolioProblem, portfolio_problem
+from correlation_platform.portfolio.programs import Attempt
 from correlation_platform.portfolio.rebalance import (
     PortfolioConstraints,
     portfolio_constraints,
@@ -43,12 +45,16 @@ from correlation_platform.portfolio.rebalance import (
 __all__ = [
     "CASH",
     "EXPECTED_RETURNS",
+    "FALLBACKS",
     "OBJECTIVES",
     "VOLATILITY_MODELS",
+    "Attempt",
     "Book",
     "InfeasiblePortfolioError",
+    "Objective",
     "OptimizationResult",
     "PortfolioConstraints",
+    "PortfolioProblem",
     "PretradeLimits",
     "PretradeResult",
     "VolatilityForecast",
@@ -62,6 +68,7 @@ __all__ = [
     "optimize_weights",
     "paper_fills",
     "portfolio_constraints",
+    "portfolio_problem",
     "pretrade_check",
     "read_fills",
     "read_shares_csv",

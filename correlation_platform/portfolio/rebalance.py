@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from correlation_platform.linalg import corr_to_cov
-from correlation_platform.portfolio.optimizer import OBJECTIVES, OptimizationResult, optimize
+from correlation_platform.portfolio.objective import OBJECTIVES
+from correlation_platform.portfolio.optimizer import OptimizationResult, optimize
 
 #: Basis points per unit.
 BPS = 1e4
@@ -199,7 +200,7 @@ def rebalance_weights(
     costs_optimised = objective != "risk_parity"
     res = optimize(
         cov,
-        objective,
+        objective=objective,
         expected_returns=mu,
         target_volatility=target_volatility,
         current_weights=current_weights,

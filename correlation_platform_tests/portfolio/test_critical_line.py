@@ -118,7 +118,7 @@ def test_ties_at_the_margin_fail_with_a_reason_and_optimize_uses_clarabel(rng):
     frame = pd.DataFrame(cov * 1e-4, index=assets, columns=assets)
     res = optimize(
         frame,
-        "target_volatility",
+        objective="target_volatility",
         expected_returns=pd.Series(3e-4, index=assets),
         target_volatility=0.15,
     )
@@ -133,18 +133,18 @@ def test_optimize_walks_the_line_for_box_and_budget_and_agrees_with_the_cone_pro
     returns = pd.Series(mu * 1e-4, index=assets)
     target = float(np.sqrt(_between(cov, mu, 0.0, 0.1, 0.5) * 1e-4 * 252))
     kwargs = {"expected_returns": returns, "target_volatility": target, "bounds": (0.0, 0.1)}
-    walked = optimize(frame, "target_volatility", **kwargs)
+    walked = optimize(frame, objective="target_volatility", **kwargs)
     assert walked.solver == "critical_line" and walked.fallback is None
     assert walked.info["risk_constraint"] == "binding"
     assert walked.ex_ante_volatility == pytest.approx(target, rel=1e-8)
     # A turnover limit that cannot bind sends the same problem to Clarabel.
-    cone = optimize(frame, "target_volatility", max_turnover=10.0, **kwargs)
+    cone = optimize(frame, objective="target_volatility", max_turnover=10.0, **kwargs)
     assert cone.solver == "CLARABEL"
     np.testing.assert_allclose(walked.weights, cone.weights, atol=1e-4)
     unreachable = optimize(
-        frame, "target_volatility", **{**kwargs, "target_volatility": 0.5 * target}
+        frame, objective="target_volatility", **{**kwargs, "target_volatility": 0.5 * target}
     )
-    rescue = optimize(frame, "min_variance", bounds=(0.0, 0.1))
+    rescue = optimize(frame, objective="min_variance", bounds=(0.0, 0.1))
     assert unreachable.fallback == "min_variance" and "not reachable" in unreachable.reason
     np.testing.assert_allclose(unreachable.weights, rescue.weights, atol=1e-4)
 
@@ -314,8 +314,8 @@ def test_optimize_walks_the_line_under_sector_caps(rng):
     frame = pd.DataFrame(cov * 1e-4, index=assets, columns=assets)
     sectors = pd.Series(["x"] * 4 + ["y"] * 4 + ["z"] * 4, index=assets)
     kwargs = {"groups": sectors, "group_caps": {"x": 0.2, "y": 0.3}, "bounds": (0.0, 0.4)}
-    walked = optimize(frame, "min_variance", **kwargs)
-    cone = optimize(frame, "min_variance", method="cvxpy", **kwargs)
+    walked = optimize(frame, objective="min_variance", **kwargs)
+    cone = optimize(frame, objective="min_variance", method="cvxpy", **kwargs)
     assert walked.solver == "critical_line" and cone.solver == "CLARABEL"
     np.testing.assert_allclose(walked.weights, cone.weights, atol=1e-5)
     assert walked.weights[sectors == "x"].sum() <= 0.2 + 1e-12
@@ -334,8 +334,8 @@ def test_caps_that_imply_the_budget_still_give_the_optimum(rng, objective):
         "group_caps": {"x": 0.6, "y": 0.4},
         "target_volatility": 0.11,
     }
-    walked = optimize(frame, objective, **kwargs)
-    cone = optimize(frame, objective, method="cvxpy", **kwargs)
+    walked = optimize(frame, objective=objective, **kwargs)
+    cone = optimize(frame, objective=objective, method="cvxpy", **kwargs)
     assert walked.solver == "critical_line" and walked.fallback == cone.fallback
     np.testing.assert_allclose(walked.weights, cone.weights, atol=1e-5)
     np.testing.assert_allclose(walked.weights[list("abc")].sum(), 0.6, atol=1e-9)

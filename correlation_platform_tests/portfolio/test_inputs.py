@@ -75,9 +75,9 @@ def test_a_frozen_price_does_not_make_an_asset_look_riskless(regime_returns):
     from correlation_platform.features.returns import ewma_volatility
 
     corr = regime_returns.corr()
-    held = optimize_weights(corr * np.outer(vol, vol), "min_variance")
+    held = optimize_weights(corr * np.outer(vol, vol), objective="min_variance")
     decayed_vol = ewma_volatility(frozen, 21.0, annualise=False).iloc[-1]  # no guard
-    decayed = optimize_weights(corr * np.outer(decayed_vol, decayed_vol), "min_variance")
+    decayed = optimize_weights(corr * np.outer(decayed_vol, decayed_vol), objective="min_variance")
     assert decayed.iloc[2] > 0.4  # the stale asset looks nearly riskless and takes most
     assert held.iloc[2] < 0.5 * decayed.iloc[2]
     # Causal: the first FROZEN_RUN - 1 zeros are ordinary days, later ones are frozen.

@@ -30,7 +30,7 @@ def _prior():
 
 def test_max_sharpe_matches_skfolio(sample):
     x, cov, mu = sample
-    ours = optimize_weights(cov, "max_sharpe", expected_returns=mu, bounds=(0.0, 1.0))
+    ours = optimize_weights(cov, objective="max_sharpe", expected_returns=mu, bounds=(0.0, 1.0))
     assert ours.attrs["optimization"]["solver"] == "critical_line"
     ref = MeanRisk(
         objective_function=ObjectiveFunction.MAXIMIZE_RATIO,
@@ -46,19 +46,19 @@ def test_max_sharpe_matches_skfolio(sample):
 
 def test_max_sharpe_without_positive_returns_falls_back(sample):
     _, cov, mu = sample
-    res = optimize(cov, "max_sharpe", expected_returns=-mu.abs())
+    res = optimize(cov, objective="max_sharpe", expected_returns=-mu.abs())
     assert res.fallback == "min_variance" and "tangency" in res.reason
 
 
 def test_risk_parity_equalises_risk_and_matches_skfolio(sample):
     x, cov, _ = sample
-    res = optimize(cov, "risk_parity")
+    res = optimize(cov, objective="risk_parity")
     assert res.solver == "newton"
     np.testing.assert_allclose(res.info["risk_contributions"], np.full(6, 1 / 6), atol=5e-5)
     ref = RiskBudgeting(risk_measure=RiskMeasure.VARIANCE, prior_estimator=_prior()).fit(x)
     np.testing.assert_allclose(res.weights.to_numpy(), ref.weights_, atol=1e-4)
     budgets = pd.Series([0.3, 0.1, 0.1, 0.1, 0.2, 0.2], index=ASSETS)
-    skewed = optimize(cov, "risk_parity", risk_budgets=budgets)
+    skewed = optimize(cov, objective="risk_parity", risk_budgets=budgets)
     np.testing.assert_allclose(skewed.info["risk_contributions"], budgets.to_numpy(), atol=5e-5)
 
 
@@ -66,7 +66,11 @@ def test_mean_variance_matches_closed_form(sample):
     _, cov, mu = sample
     gamma = 50.0
     weights = optimize_weights(
-        cov, "mean_variance", expected_returns=mu, risk_aversion=gamma, bounds=(-10.0, 10.0)
+        cov,
+        objective="mean_variance",
+        expected_returns=mu,
+        risk_aversion=gamma,
+        bounds=(-10.0, 10.0),
     )
     assert weights.attrs["optimization"]["solver"] == "critical_line"
     w = weights.to_numpy()
@@ -82,14 +86,14 @@ def test_mean_variance_matches_closed_form(sample):
 def test_group_caps_and_per_asset_bounds(sample):
     _, cov, mu = sample
     groups = pd.Series({"a": "g1", "b": "g1", "c": "g2", "d": "g2", "e": "g3", "f": "g3"})
-    free = optimize_weights(cov, "min_variance")
+    free = optimize_weights(cov, objective="min_variance")
     assert free[["a", "b"]].sum() > 0.25  # the cap below binds
-    capped = optimize_weights(cov, "min_variance", groups=groups, group_caps={"g1": 0.2})
+    capped = optimize_weights(cov, objective="min_variance", groups=groups, group_caps={"g1": 0.2})
     assert capped[["a", "b"]].sum() <= 0.2 + 1e-7
     upper = pd.Series([0.5, 0.1, 0.5, 0.5, 0.5, 0.5], index=ASSETS)
     w = optimize_weights(
         cov,
-        "max_sharpe",
+        objective="max_sharpe",
         expected_returns=mu,
         bounds=(0.0, upper),
         groups={"g2": ["c", "d"]},
@@ -103,7 +107,7 @@ def test_group_caps_and_per_asset_bounds(sample):
 def test_objectives_needing_returns_say_so(sample):
     _, cov, _ = sample
     with pytest.raises(ValueError, match="needs expected_returns"):
-        optimize_weights(cov, "mean_variance")
+        optimize_weights(cov, objective="mean_variance")
 
 
 @pytest.mark.parametrize("bounds", [(0.0, 1.0), (0.0, 0.3)])
@@ -122,7 +126,7 @@ def test_target_volatility_matches_skfolio(sample, bounds):
     ).fit(x)
     res = optimize(
         cov,
-        "target_volatility",
+        objective="target_volatility",
         expected_returns=mu,
         target_volatility=0.0065 * np.sqrt(252),
         bounds=bounds,

@@ -19,7 +19,7 @@ def test_seed_two_asset_target_volatility(rho, equity):
     # Long-only, fully invested, 11.25% target vol, equities expected to earn more.
     w = optimize_weights(
         _two_asset(rho),
-        "target_volatility",
+        objective="target_volatility",
         expected_returns=pd.Series({"equity": 0.07, "bond": 0.03}),
         target_volatility=0.1125,
     )
@@ -37,7 +37,7 @@ def test_two_asset_target_vol_matches_closed_form():
     w_closed = (-b + np.sqrt(b * b - 4 * a * c)) / (2 * a)
     w = optimize_weights(
         _two_asset(rho),
-        "target_volatility",
+        objective="target_volatility",
         expected_returns=pd.Series({"equity": 0.07, "bond": 0.03}),
         target_volatility=target,
     )
@@ -47,7 +47,7 @@ def test_two_asset_target_vol_matches_closed_form():
 def test_min_variance_matches_closed_form_and_skfolio(rng):
     z = rng.standard_normal((500, 5)) * np.array([0.01, 0.012, 0.015, 0.02, 0.011])
     cov = pd.DataFrame(np.cov(z, rowvar=False), columns=list("abcde"), index=list("abcde"))
-    w = optimize_weights(cov, "min_variance", bounds=(-10.0, 10.0))
+    w = optimize_weights(cov, objective="min_variance", bounds=(-10.0, 10.0))
     inv = np.linalg.solve(cov.to_numpy(), np.ones(5))
     np.testing.assert_allclose(w.to_numpy(), inv / inv.sum(), atol=1e-5)
 
@@ -62,7 +62,7 @@ def test_min_variance_matches_closed_form_and_skfolio(rng):
         prior_estimator=EmpiricalPrior(covariance_estimator=EmpiricalCovariance()),
     )
     model.fit(pd.DataFrame(z, columns=list("abcde")))
-    ours = optimize_weights(cov, "min_variance", bounds=(0.0, 1.0))
+    ours = optimize_weights(cov, objective="min_variance", bounds=(0.0, 1.0))
     np.testing.assert_allclose(ours.to_numpy(), model.weights_, atol=2e-4)
 
 
@@ -103,7 +103,7 @@ def test_resolves_reuse_the_canonicalised_problem(objective, kwargs, rng, monkey
     for _ in range(3):
         z = rng.standard_normal((300, 7)) * 0.01
         cov = pd.DataFrame(np.cov(z, rowvar=False), index=assets, columns=assets)
-        res = optimize(cov, objective, expected_returns=mu, method="cvxpy", **kwargs)
+        res = optimize(cov, objective=objective, expected_returns=mu, method="cvxpy", **kwargs)
         assert res.fallback is None and res.status == "optimal"
     assert len(calls) == 1
 
@@ -114,7 +114,7 @@ def test_indefinite_covariance_is_projected_not_rejected():
     corr = np.array([[1.0, 0.9, 0.9], [0.9, 1.0, -0.2], [0.9, -0.2, 1.0]])
     assert np.linalg.eigvalsh(corr).min() < -0.05
     cov = pd.DataFrame(corr * 1e-4, index=list("abc"), columns=list("abc"))
-    res = optimize(cov, "min_variance")
+    res = optimize(cov, objective="min_variance")
     assert res.fallback is None
     lam, vec = np.linalg.eigh(corr)
     projected = (vec * np.clip(lam, 0, None)) @ vec.T
@@ -139,7 +139,7 @@ def test_negative_risk_aversion_is_a_clear_error():
     with pytest.raises(ValueError, match="risk_aversion"):
         optimize_weights(
             cov,
-            "mean_variance",
+            objective="mean_variance",
             expected_returns=pd.Series(0.001, index=list("ab")),
             risk_aversion=-1.0,
         )
@@ -148,7 +148,7 @@ def test_negative_risk_aversion_is_a_clear_error():
 def test_unreachable_target_volatility_falls_back_with_reason():
     res = optimize(
         _two_asset(0.2),
-        "target_volatility",
+        objective="target_volatility",
         expected_returns=pd.Series({"equity": 0.07, "bond": 0.03}),
         target_volatility=0.02,
     )
@@ -222,7 +222,7 @@ def test_certified_infeasibility_skips_the_backup_solver(monkeypatch):
     used = _record_solvers(monkeypatch)
     res = optimize(
         _two_asset(0.2),
-        "target_volatility",
+        objective="target_volatility",
         expected_returns=pd.Series({"equity": 0.07, "bond": 0.03}),
         target_volatility=0.02,
         method="cvxpy",
@@ -249,9 +249,15 @@ def test_infeasible_constraints_are_refused_never_replaced_by_a_violating_fallba
 
 
 def test_a_solver_failure_holds_a_feasible_book_or_equal_weight(monkeypatch):
-    import correlation_platform.portfolio.optimizer as opt
+    import correlation_platform.portfolio.objectives as opt
+    from correlation_platform.portfolio.programs import Attempt, ProgramSolution
 
-    monkeypatch.setattr(opt, "_solve", lambda c: (None, "solver error: injected", "CLARABEL"))
+    injected = Attempt("CLARABEL", "solver error: injected")
+    monkeypatch.setattr(
+        opt,
+        "solve",
+        lambda c: ProgramSolution(None, "solver error: injected", "CLARABEL", (injected,)),
+    )
     cov = pd.DataFrame(np.diag([1e-4, 2e-4, 3e-4]), index=list("abc"), columns=list("abc"))
     w0 = pd.Series([0.2, 0.3, 0.5], index=list("abc"))
     held = optimize(cov, current_weights=w0, max_turnover=0.1, transaction_cost=1e-4)
@@ -274,15 +280,19 @@ def test_degenerate_risk_and_mislabelled_inputs_are_refused():
     cov = pd.DataFrame(np.eye(3) * 1e-4, index=assets, columns=assets)
     with pytest.raises(ValueError, match=r"missing \['c'\], unknown \['d'\]"):
         optimize(
-            cov, "max_sharpe", expected_returns=pd.Series([1e-3, 1e-3, 1e-3], index=list("abd"))
+            cov,
+            objective="max_sharpe",
+            expected_returns=pd.Series([1e-3, 1e-3, 1e-3], index=list("abd")),
         )
     shuffled = pd.DataFrame(np.eye(3) * 1e-4, index=list("cab"), columns=assets)
     with pytest.raises(ValueError, match="different labels"):
         optimize(shuffled)
     with pytest.raises(ValueError, match="risk_parity cannot honour"):
-        optimize(cov, "risk_parity", groups=pd.Series("x", index=assets), group_caps={"x": 1.0})
+        optimize(
+            cov, objective="risk_parity", groups=pd.Series("x", index=assets), group_caps={"x": 1.0}
+        )
     with pytest.raises(ValueError, match="risk_parity has no cost term"):
-        optimize(cov, "risk_parity", transaction_cost=1e-4)
+        optimize(cov, objective="risk_parity", transaction_cost=1e-4)
     with pytest.raises(ValueError, match="transaction_cost must be >= 0"):
         optimize(cov, transaction_cost=-1e-4)
 
@@ -310,8 +320,8 @@ def test_exact_solvers_agree_with_the_clarabel_programs(objective, kwargs, solve
     cov = pd.DataFrame(np.cov(z, rowvar=False), index=assets, columns=assets)
     mu = pd.Series(rng.uniform(0, 8e-4, 30), index=assets)
     common = {"expected_returns": mu, "bounds": (0.0, 0.15), **kwargs}
-    auto = optimize(cov, objective, **common)
-    cone = optimize(cov, objective, method="cvxpy", **common)
+    auto = optimize(cov, objective=objective, **common)
+    cone = optimize(cov, objective=objective, method="cvxpy", **common)
     assert auto.solver == solver and cone.solver == "CLARABEL"
     assert auto.fallback is None and cone.fallback is None
     np.testing.assert_allclose(auto.weights, cone.weights, atol=1e-4)
@@ -323,3 +333,37 @@ def test_unknown_method_is_a_clear_error():
     cov = pd.DataFrame(np.eye(2) * 1e-4, index=list("ab"), columns=list("ab"))
     with pytest.raises(ValueError, match="method"):
         optimize(cov, method="gurobi")
+
+
+def test_the_fallback_chain_is_a_parameter_and_every_step_is_recorded():
+    mu = pd.Series({"equity": 0.07, "bond": 0.03})
+    kwargs = {"expected_returns": mu, "target_volatility": 0.02, "method": "cvxpy"}
+    res = optimize(_two_asset(0.2), objective="target_volatility", **kwargs)
+    assert [(a.step, a.outcome) for a in res.attempts] == [
+        ("CLARABEL", "infeasible"),
+        ("min_variance/CLARABEL", "optimal"),
+        ("min_variance", "optimal"),
+    ]
+    # Without minimum variance in the chain, equal weight is the next feasible rescue.
+    equal = optimize(
+        _two_asset(0.2), objective="target_volatility", fallback=("equal_weight",), **kwargs
+    )
+    assert equal.fallback == "equal_weight" and equal.attempts[-1].step == "equal_weight"
+    np.testing.assert_allclose(equal.weights.to_numpy(), [0.5, 0.5])
+    with pytest.raises(
+        InfeasiblePortfolioError, match=r"target_volatility failed: CLARABEL reports infeasible"
+    ):
+        optimize(_two_asset(0.2), objective="target_volatility", fallback=(), **kwargs)
+    with pytest.raises(ValueError, match=r"unknown fallback steps \['pray'\]"):
+        optimize(_two_asset(0.2), fallback=("pray",))
+
+
+def test_a_declined_walk_is_an_attempt_before_clarabel():
+    assets = list("abcdef")
+    cov = pd.DataFrame(np.eye(6) * 1e-4, index=assets, columns=assets)
+    res = optimize(
+        cov, objective="target_volatility", expected_returns=pd.Series(3e-4, index=assets)
+    )
+    steps = [a.step for a in res.attempts]
+    assert steps[0] == "critical_line" and res.attempts[0].outcome == res.info["critical_line"]
+    assert steps[1] == res.solver == "CLARABEL" and res.attempts[-1].outcome == "optimal"

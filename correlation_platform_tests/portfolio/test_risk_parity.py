@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from correlation_platform.portfolio import optimize, optimizer
+from correlation_platform.portfolio import objectives, optimize
 from correlation_platform.portfolio.risk_parity import NewtonSolution, risk_budget_weights
 
 
@@ -54,11 +54,11 @@ def test_non_positive_budgets_are_declined():
 def test_optimize_falls_back_to_clarabel_when_newton_declines(rng, monkeypatch):
     assets = list("abcdef")
     frame = pd.DataFrame(_cov(rng, 6, 200) * 1e-4, index=assets, columns=assets)
-    newton = optimize(frame, "risk_parity")
+    newton = optimize(frame, objective="risk_parity")
     assert newton.solver == "newton" and "converged" in newton.info["newton"]
     declined = NewtonSolution(None, "failed: declined for this test", 3)
-    monkeypatch.setattr(optimizer, "risk_budget_weights", lambda *a: declined)
-    cone = optimize(frame, "risk_parity")
+    monkeypatch.setattr(objectives, "risk_budget_weights", lambda *a: declined)
+    cone = optimize(frame, objective="risk_parity")
     assert cone.solver == "CLARABEL" and cone.fallback is None
     assert cone.info["newton"] == "failed: declined for this test (3 steps)"
     np.testing.assert_allclose(newton.weights, cone.weights, atol=1e-5)
