@@ -30,21 +30,121 @@ critical-line algorithm".
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
 
-#: Turning points between refreshes of the free block's inverse from a Cholesky factor.
+#: Turning points between refreshes of the free block's inverse from a Cholesky factor:
+#: each rank-one update adds rounding, and 128 keeps the drift far below ``KKT_TOL``.
 REFRESH_EVERY = 128
+#: A weight's or a multiplier's slope in t below this is flat: it never reaches a bound.
+#: On the rescaled problem slopes are O(1); 1e-14 is a few ulps of that.
+SLOPE_TOL = 1e-14
+#: A pivot below this fraction of its scale makes a block singular to working precision
+#: (about 1e4 ulps): the release of an asset whose Schur complement is that small, or
+#: equality rows whose multiplier system has such a pivot, is refused.
+PIVOT_TOL = 1e-12
+#: The event that just happened, due again within this relative distance of the current
+#: t, is that event turning straight back (a cycle), not a new one.
+CYCLE_RTOL = 1e-9
+#: Default feasibility tolerance of the polished weights (budget, bounds, caps): the
+#: polished solve's rounding is ~1e-12; 1e-9 is far above it and far below any
+#: constraint a user would notice.
+KKT_TOL = 1e-9
+#: KKT gradient tolerance, relative to the largest gradient entry: rounding of the
+#: polished solve is ~1e-12 relative, a wrong sign is O(1); 1e-7 separates them.
+MULTIPLIER_RTOL = 1e-7
+#: Budget left after filling bounds below this is rounding of the bounds' sum.
+ROOM_TOL = 1e-15
+#: Lower bounds may exceed a sector cap by this much before the walk refuses them.
+CAP_ROOM_TOL = 1e-12
+#: A segment whose q'Sq is below this has constant variance (q = 0): a linear crossing.
+FLAT_CURVATURE = 1e-300
+#: The polished variance must match a target to this relative precision.
+TARGET_RTOL = 1e-8
+#: Along the line the Sharpe ratio has fallen past its peak once it is below the best
+#: by more than rounding (this relative amount).
+RATIO_PEAK_RTOL = 1e-12
+
+
+class EventKind(IntEnum):
+    """What happens at a turning point of the line (walking down in t).
+
+    The integer values index the vectorised search's code array.
+    """
+
+    #: A free asset reaches its lower bound.
+    LOWER = 0
+    #: A free asset reaches its upper bound.
+    UPPER = 1
+    #: A bound asset's multiplier reaches zero: it becomes free.
+    RELEASE = 2
+    #: A slack sector cap fills: it starts holding with equality.
+    CAP = 3
+    #: A holding cap's multiplier reaches zero: it stops holding.
+    UNCAP = 4
+
+    @property
+    def on_asset(self) -> bool:
+        """Whether the event's index is an asset (else a sector)."""
+        return self <= EventKind.RELEASE
+
+
+@dataclass(frozen=True)
+class TurningPoint:
+    """One event on the line.
+
+    Attributes
+    ----------
+    t : float
+        Where on the line it happens.
+    kind : EventKind
+        What happens.
+    index : int
+        The asset (LOWER, UPPER, RELEASE) or sector (CAP, UNCAP) concerned.
+    """
+
+    t: float
+    kind: EventKind
+    index: int
+
+    def slot(self, n_assets: int) -> int:
+        """Position in the search's array (assets first, then sectors).
+
+        Parameters
+        ----------
+        n_assets : int
+            Number of assets.
+
+        Returns
+        -------
+        int
+            The index into the combined event array.
+        """
+        return self.index if self.kind.on_asset else n_assets + self.index
 
 
 @dataclass
 class CriticalLineSolution:
-    """``status`` is ``failed: <why>`` (``weights`` None) or what was found: for target
-    volatility ``binding`` (variance == target), ``slack`` (the maximum-return portfolio
-    is within the target) or ``unreachable`` (even minimum variance exceeds it;
-    ``weights`` is that portfolio); ``mean_variance`` (also for minimum variance) and
-    ``max_sharpe`` for the other walks. ``t`` is where on the line the answer lies."""
+    """What a walk found.
+
+    Attributes
+    ----------
+    weights : numpy.ndarray or None
+        The weights; None when the walk declined.
+    status : str
+        ``failed: <why>`` (``weights`` None) or what was found: for target volatility
+        ``binding`` (variance == target), ``slack`` (the maximum-return portfolio is
+        within the target) or ``unreachable`` (even minimum variance exceeds it;
+        ``weights`` is that portfolio); ``mean_variance`` (also for minimum variance) and
+        ``max_sharpe`` for the other walks.
+    turning_points : int
+        Turning points crossed.
+    t : float
+        Where on the line the answer lies.
+    """
 
     weights: np.ndarray | None
     status: str
@@ -56,35 +156,67 @@ class CriticalLineSolution:
 Sectors = tuple[np.ndarray, np.ndarray]
 
 
+@dataclass
+class WalkState:
+    """Where the walk stands: which assets are free, where the others are held, which caps
+    hold.
+
+    Attributes
+    ----------
+    free : list of int
+        The free assets, in the order of the inverse block's rows.
+    is_free : numpy.ndarray
+        Boolean mask of ``free``.
+    w : numpy.ndarray
+        Weights; the bound assets' entries are their bounds.
+    upper : numpy.ndarray
+        Boolean: a bound asset is at its upper (True) or lower (False) bound.
+    active : list of int
+        Sector caps holding with equality.
+    """
+
+    free: list[int]
+    is_free: np.ndarray
+    w: np.ndarray
+    upper: np.ndarray
+    active: list[int]
+
+
 class _Walk:
     """The free set and its inverse covariance block, the bound assets' values and the
     caps that hold with equality (``active``)."""
 
-    def __init__(self, cov, lb, ub, sectors: Sectors, w, free: list[int], upper, active):
-        self.cov, self.lb, self.ub, self.w, self.upper = cov, lb, ub, w, upper
+    def __init__(
+        self,
+        cov: np.ndarray,
+        bounds: tuple[np.ndarray, np.ndarray],
+        sectors: Sectors,
+        start: WalkState,
+    ):
+        self.cov = cov
+        self.lb, self.ub = bounds
         self.groups, self.caps = sectors
-        self.free, self.active = list(free), list(active)
-        self.is_free = np.zeros(len(w), dtype=bool)
-        self.is_free[self.free] = True
-        self.budget_row = np.ones((1, len(w)))
+        self.restore(start)
+        self.budget_row = np.ones((1, len(self.w)))
         self.steps = 0
         if not self.refresh():
             raise _Declined("singular covariance block")
 
-    def snapshot(self) -> tuple:
-        return (
-            list(self.free),
-            self.is_free.copy(),
-            self.w.copy(),
-            self.upper.copy(),
-            list(self.active),
+    def snapshot(self) -> WalkState:
+        """A copy of the current state."""
+        return WalkState(
+            free=list(self.free),
+            is_free=self.is_free.copy(),
+            w=self.w.copy(),
+            upper=self.upper.copy(),
+            active=list(self.active),
         )
 
-    def restore(self, snapshot: tuple) -> None:
-        """Back to a snapshot's free set; call ``refresh`` before using the inverse."""
-        free, is_free, w, upper, active = snapshot
-        self.free, self.is_free, self.w, self.upper = list(free), is_free, w, upper
-        self.active = list(active)
+    def restore(self, state: WalkState) -> None:
+        """Back to a state's free set; call ``refresh`` before using the inverse."""
+        self.free, self.is_free = list(state.free), state.is_free
+        self.w, self.upper = state.w, state.upper
+        self.active = list(state.active)
 
     def rows(self) -> np.ndarray:
         """The equality rows: the budget, then each active cap."""
@@ -132,7 +264,7 @@ class _Walk:
         s = self.cov[self.free, j]
         u = self.inv @ s
         d = self.cov[j, j] - s @ u
-        if not d > 1e-12 * self.cov[j, j]:
+        if not d > PIVOT_TOL * self.cov[j, j]:
             return False  # S restricted to the new free set is (numerically) singular
         k = len(self.free)
         inv = np.empty((k + 1, k + 1))
@@ -164,12 +296,14 @@ def _equality_multipliers(schur: np.ndarray, rhs: np.ndarray) -> np.ndarray | No
     except np.linalg.LinAlgError:
         return None
     pivots = np.diag(chol) ** 2
-    if not pivots.min() > 1e-12 * pivots.max():
+    if not pivots.min() > PIVOT_TOL * pivots.max():
         return None
     return np.linalg.solve(chol.T, np.linalg.solve(chol, rhs))
 
 
-def _max_return_start(mu, lb, ub, sectors: Sectors) -> tuple[np.ndarray, list, np.ndarray, list]:
+def _max_return_start(
+    mu: np.ndarray, lb: np.ndarray, ub: np.ndarray, sectors: Sectors
+) -> WalkState:
     """The t = inf end of the line: fill assets to their bounds in order of expected
     return (greedy is optimal for a budget over disjoint caps). The asset that receives
     the last of the budget is free; so is each asset stopped by its group's cap, whose
@@ -180,7 +314,7 @@ def _max_return_start(mu, lb, ub, sectors: Sectors) -> tuple[np.ndarray, list, n
         member[row > 0] = k
     w = lb.copy()
     room, group_room = 1.0 - lb.sum(), limits - groups @ lb
-    if np.any(group_room < -1e-12):
+    if np.any(group_room < -CAP_ROOM_TOL):
         raise _Declined("lower bounds exceed a sector cap")
     upper = np.zeros(len(mu), dtype=bool)
     free, active = [], []
@@ -189,10 +323,12 @@ def _max_return_start(mu, lb, ub, sectors: Sectors) -> tuple[np.ndarray, list, n
         limit, by_cap = ub[i] - lb[i], False
         if k >= 0 and group_room[k] < limit:
             limit, by_cap = max(group_room[k], 0.0), True
-        if room <= limit + 1e-15:
+        if room <= limit + ROOM_TOL:
             w[i] += room
             free.append(int(i))
-            return w, free, upper, active
+            is_free = np.zeros(len(w), dtype=bool)
+            is_free[free] = True
+            return WalkState(free=free, is_free=is_free, w=w, upper=upper, active=active)
         w[i] += limit
         room -= limit
         if k >= 0:
@@ -208,14 +344,22 @@ def _max_return_start(mu, lb, ub, sectors: Sectors) -> tuple[np.ndarray, list, n
 def _crossing(seg: _Segment, target: float) -> float:
     """The t in [low, high] where the (increasing) variance equals the target."""
     a, b, c = float(seg.q @ seg.sq), float(seg.p @ seg.sq), float(seg.p @ seg.sp) - target
-    if a > 1e-300:
+    if a > FLAT_CURVATURE:
         t = (-b + np.sqrt(max(b * b - a * c, 0.0))) / a
     else:
         t = -c / (2 * b) if b > 0 else seg.low
     return float(np.clip(t, seg.low, seg.high))
 
 
-def _kkt_failure(mu, walk: _Walk, w, nu, t: float, target: float | None, tol) -> str:
+def _kkt_failure(
+    mu: np.ndarray,
+    walk: _Walk,
+    w: np.ndarray,
+    nu: np.ndarray,
+    t: float,
+    target: float | None,
+    tol: float,
+) -> str:
     """Why ``w`` is not the optimum at ``t`` (empty when the KKT conditions hold)."""
     if not np.all(np.isfinite(w)):
         return "weights are not finite"
@@ -226,7 +370,7 @@ def _kkt_failure(mu, walk: _Walk, w, nu, t: float, target: float | None, tol) ->
     cov = walk.cov
     grad = cov @ w - t * mu
     g = grad - walk.rows().T @ nu
-    limit = 1e-7 * max(1.0, float(np.max(np.abs(grad))))
+    limit = MULTIPLIER_RTOL * max(1.0, float(np.max(np.abs(grad))))
     at_lower = ~walk.is_free & ~walk.upper
     at_upper = ~walk.is_free & walk.upper
     if (
@@ -236,7 +380,7 @@ def _kkt_failure(mu, walk: _Walk, w, nu, t: float, target: float | None, tol) ->
         or np.any(-nu[1:] < -limit)  # each active cap's multiplier must be >= 0
     ):
         return "KKT multipliers have the wrong sign"
-    if target is not None and abs(w @ cov @ w - target) > 1e-8 * target:
+    if target is not None and abs(w @ cov @ w - target) > TARGET_RTOL * target:
         return "variance misses the target"
     return ""
 
@@ -280,43 +424,53 @@ class _Segment:
         return float(self.p @ self.sp + 2 * t * (self.p @ self.sq) + t * t * (self.q @ self.sq))
 
 
-def _start(cov, mu, lb, ub, sectors: Sectors | None) -> _Walk:
+def _start(
+    cov: np.ndarray, mu: np.ndarray, lb: np.ndarray, ub: np.ndarray, sectors: Sectors | None
+) -> _Walk:
     n = len(mu)
     sectors = sectors if sectors is not None else (np.zeros((0, n)), np.zeros(0))
     groups = sectors[0]
     if np.any(groups.sum(axis=0) > 1) or np.any((groups != 0) & (groups != 1)):
         raise _Declined("sector caps must be 0/1 rows over disjoint groups")
-    w, free, upper, active = _max_return_start(mu, lb, ub, sectors)
-    if any(np.sum(mu == mu[i]) > 1 for i in free):
+    start = _max_return_start(mu, lb, ub, sectors)
+    if any(np.sum(mu == mu[i]) > 1 for i in start.free):
         raise _Declined("tied expected returns at the margin")
-    return _Walk(cov, lb, ub, sectors, w, free, upper, active)
+    return _Walk(cov, (lb, ub), sectors, start)
 
 
-def _segments(walk: _Walk, mu: np.ndarray):
+def _cross(walk: _Walk, event: TurningPoint) -> None:
+    """Update the walk's state at a turning point."""
+    i = event.index
+    if event.kind is EventKind.RELEASE:
+        if not walk.release(i):
+            raise _Declined("singular covariance block", walk.steps)
+    elif event.kind is EventKind.LOWER or event.kind is EventKind.UPPER:
+        at_upper = event.kind is EventKind.UPPER
+        walk.bind(i, walk.ub[i] if at_upper else walk.lb[i], at_upper)
+        if not walk.free:
+            raise _Declined("no free asset left", walk.steps)
+    elif event.kind is EventKind.CAP:
+        walk.active.append(i)
+    else:
+        walk.active.remove(i)
+
+
+def _segments(walk: _Walk, mu: np.ndarray) -> Iterator[_Segment]:
     """The line's segments from t = inf down to t = 0, updating ``walk`` in between
     (``walk.steps`` counts the turning points crossed)."""
-    n, t_now, last = len(mu), np.inf, -1
+    n, t_now, last = len(mu), np.inf, None
     while walk.steps <= 4 * n:
         seg = walk.segment(mu, high=t_now)
-        seg.low, event = _next_turning_point(walk, seg, mu, last)
+        event = _next_turning_point(walk, seg, mu, last)
+        seg.low = 0.0 if event is None else event.t
         yield seg
         if event is None:
             return
-        kind, i = event
-        if kind == "release" and not walk.release(i):
-            raise _Declined("singular covariance block", walk.steps)
-        if kind in ("lower", "upper"):
-            walk.bind(i, walk.ub[i] if kind == "upper" else walk.lb[i], kind == "upper")
-            if not walk.free:
-                raise _Declined("no free asset left", walk.steps)
-        if kind == "cap":
-            walk.active.append(i)
-        if kind == "uncap":
-            walk.active.remove(i)
+        _cross(walk, event)
         walk.steps += 1
         if walk.steps % REFRESH_EVERY == 0 and not walk.refresh():
             raise _Declined("singular covariance block", walk.steps)
-        t_now, last = seg.low, (i if kind in ("release", "lower", "upper") else len(mu) + i)
+        t_now, last = seg.low, event
     raise _Declined(f"more than {4 * n} turning points", walk.steps)
 
 
@@ -328,7 +482,7 @@ def target_volatility_weights(
     ub: np.ndarray,
     target_variance: float,
     sectors: Sectors | None = None,
-    tol: float = 1e-9,
+    tol: float = KKT_TOL,
 ) -> CriticalLineSolution:
     """Maximum expected return with variance at most ``target_variance``, fully invested,
     within ``[lb, ub]`` and the caps of ``sectors``; ``cov`` must be positive
@@ -352,7 +506,7 @@ def mean_variance_weights(
     ub: np.ndarray,
     t: float,
     sectors: Sectors | None = None,
-    tol: float = 1e-9,
+    tol: float = KKT_TOL,
 ) -> CriticalLineSolution:
     """``argmin 0.5 w'Sw - t mu'w`` fully invested within ``[lb, ub]`` and ``sectors`` (risk aversion
     ``gamma`` in ``mu'w - gamma w'Sw`` is ``t = 1 / (2 gamma)``): the line at ``t``."""
@@ -370,7 +524,7 @@ def min_variance_weights(
     lb: np.ndarray,
     ub: np.ndarray,
     sectors: Sectors | None = None,
-    tol: float = 1e-9,
+    tol: float = KKT_TOL,
 ) -> CriticalLineSolution:
     """The line's ``t = 0`` end, which does not depend on the returns the line is drawn
     for: inverse volatilities rank the least risky assets first, which keeps the walk
@@ -389,7 +543,7 @@ def max_sharpe_weights(
     lb: np.ndarray,
     ub: np.ndarray,
     sectors: Sectors | None = None,
-    tol: float = 1e-9,
+    tol: float = KKT_TOL,
 ) -> CriticalLineSolution:
     """The fully invested portfolio within ``[lb, ub]`` and ``sectors`` with the highest
     ``mu'w / sd(w)``.
@@ -407,12 +561,12 @@ def max_sharpe_weights(
         ratio = _ratio(seg, mu, t)
         if ratio > best:
             best, best_at = ratio, (seg, walk.snapshot())
-        elif t == seg.high and seg.low < seg.high and ratio < best * (1 - 1e-12):
+        elif t == seg.high and seg.low < seg.high and ratio < best * (1 - RATIO_PEAK_RTOL):
             break  # past the peak: the ratio only falls from here
     if best_at is None:
         raise _Declined("no point of the line has a finite Sharpe ratio")
-    seg, snapshot = best_at
-    walk.restore(snapshot)
+    seg, state = best_at
+    walk.restore(state)
     choose = lambda s: _best_ratio(s, mu)  # noqa: E731
     return _polished(mu, walk, seg, choose, "max_sharpe", None, tol)
 
@@ -439,50 +593,61 @@ def _best_ratio(seg: _Segment, mu: np.ndarray) -> float:
     return max(candidates, key=lambda t: _ratio(seg, mu, t))
 
 
-_KINDS = ("lower", "upper", "release", "cap", "uncap")
-
-
-def _next_turning_point(walk: _Walk, seg: _Segment, mu: np.ndarray, last: int):
+def _next_turning_point(
+    walk: _Walk, seg: _Segment, mu: np.ndarray, last: TurningPoint | None
+) -> TurningPoint | None:
     """The largest t < seg.high where a free asset reaches a bound, a bound asset's
     multiplier reaches zero, a slack cap fills or a holding cap's multiplier reaches zero;
-    ``(t, (kind, index))`` with kind in lower/upper/release (asset) or cap/uncap (group),
-    or ``(0, None)`` when the line reaches t = 0 first."""
+    None when the line reaches t = 0 first.
+
+    Every candidate is computed at once in one array (assets, then sectors) with a code
+    array of :class:`EventKind` values; the first largest wins.
+    """
     n, free, upper = len(mu), walk.is_free, walk.upper
     p, q, t_now = seg.p, seg.q, seg.high
     groups, caps, active = walk.groups, walk.caps, walk.active
     times = np.full(n + len(caps), -np.inf)
-    kinds = np.zeros(n + len(caps), dtype=np.int8)  # codes into _KINDS
-    to_lower, to_upper = free & (q > 1e-14), free & (q < -1e-14)
+    kinds = np.zeros(n + len(caps), dtype=np.int8)
+    to_lower, to_upper = free & (q > SLOPE_TOL), free & (q < -SLOPE_TOL)
     times[:n][to_lower] = (walk.lb[to_lower] - p[to_lower]) / q[to_lower]
     times[:n][to_upper] = (walk.ub[to_upper] - p[to_upper]) / q[to_upper]
-    kinds[:n][to_lower], kinds[:n][to_upper] = 0, 1
+    kinds[:n][to_lower], kinds[:n][to_upper] = EventKind.LOWER, EventKind.UPPER
     rows = walk.rows()
     g0, g1 = seg.sp - rows.T @ seg.nu0, seg.sq - mu - rows.T @ seg.nu1
-    release = ~free & ((~upper & (g1 > 1e-14)) | (upper & (g1 < -1e-14)))
+    release = ~free & ((~upper & (g1 > SLOPE_TOL)) | (upper & (g1 < -SLOPE_TOL)))
     times[:n][release] = -g0[release] / g1[release]
-    kinds[:n][release] = 2
+    kinds[:n][release] = EventKind.RELEASE
     if len(caps):
         holding = np.zeros(len(caps), dtype=bool)
         holding[active] = True
         level, slope = groups @ p, groups @ q
-        fills = ~holding & (slope < -1e-14)
+        fills = ~holding & (slope < -SLOPE_TOL)
         times[n:][fills] = (caps[fills] - level[fills]) / slope[fills]
-        kinds[n:][fills] = 3
+        kinds[n:][fills] = EventKind.CAP
         eta0, eta1 = np.zeros(len(caps)), np.zeros(len(caps))
         eta0[active], eta1[active] = -seg.nu0[1:], -seg.nu1[1:]
-        lets_go = holding & (eta1 > 1e-14)
+        lets_go = holding & (eta1 > SLOPE_TOL)
         times[n:][lets_go] = -eta0[lets_go] / eta1[lets_go]
-        kinds[n:][lets_go] = 4
-    if last >= 0 and times[last] >= t_now * (1 - 1e-9):
-        times[last] = -np.inf  # what just turned, turning straight back: a cycle
+        kinds[n:][lets_go] = EventKind.UNCAP
+    if last is not None and times[last.slot(n)] >= t_now * (1 - CYCLE_RTOL):
+        times[last.slot(n)] = -np.inf  # what just turned, turning straight back: a cycle
     times = np.minimum(times, t_now)
     j = int(np.argmax(times))
     if not times[j] > 0:
-        return 0.0, None
-    return float(times[j]), (_KINDS[kinds[j]], j if j < n else j - n)
+        return None
+    kind = EventKind(int(kinds[j]))
+    return TurningPoint(t=float(times[j]), kind=kind, index=j if kind.on_asset else j - n)
 
 
-def _polished(mu, walk, seg, choose_t, status, target, tol) -> CriticalLineSolution:
+def _polished(
+    mu: np.ndarray,
+    walk: _Walk,
+    seg: _Segment,
+    choose_t: Callable[[_Segment], float],
+    status: str,
+    target: float | None,
+    tol: float,
+) -> CriticalLineSolution:
     """Re-solve the final free set directly (no accumulated update error), choose t on
     that exact segment and check the KKT conditions there."""
     if not walk.refresh():

@@ -347,15 +347,15 @@ def test_a_budget_implied_by_holding_caps_is_dropped_from_the_multiplier_system(
     # still come out (without the budget row), satisfying the caps and stationarity.
     cov, mu = _problem(rng, 4, 40)
     groups = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
+    start = critical_line.WalkState(
+        free=[0, 1, 2, 3],
+        is_free=np.ones(4, dtype=bool),
+        w=np.full(4, 0.25),
+        upper=np.zeros(4, dtype=bool),
+        active=[0, 1],
+    )
     walk = critical_line._Walk(
-        cov,
-        np.zeros(4),
-        np.ones(4),
-        (groups, np.array([0.5, 0.5])),
-        np.full(4, 0.25),
-        [0, 1, 2, 3],
-        np.zeros(4, dtype=bool),
-        [0, 1],
+        cov, (np.zeros(4), np.ones(4)), (groups, np.array([0.5, 0.5])), start
     )
     seg = walk.segment(mu)
     p, q, nu0, nu1 = seg.p, seg.q, seg.nu0, seg.nu1

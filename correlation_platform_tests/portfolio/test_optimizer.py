@@ -367,3 +367,21 @@ def test_a_declined_walk_is_an_attempt_before_clarabel():
     steps = [a.step for a in res.attempts]
     assert steps[0] == "critical_line" and res.attempts[0].outcome == res.info["critical_line"]
     assert steps[1] == res.solver == "CLARABEL" and res.attempts[-1].outcome == "optimal"
+
+
+def test_max_sharpe_with_no_positive_return_within_the_turnover_limit_is_min_variance():
+    # Only "a" earns a positive return, but the turnover limit keeps the book mostly in
+    # the losers: no reachable portfolio has a positive return, the same situation as no
+    # positive expected return at all, and the same rescue (minimum variance under the
+    # same limit), not a silent hold.
+    assets = list("abc")
+    cov = pd.DataFrame(np.diag([1e-4, 2e-4, 3e-4]), index=assets, columns=assets)
+    mu = pd.Series([1e-3, -1e-3, -1e-3], index=assets)
+    w0 = pd.Series([0.0, 0.5, 0.5], index=assets)
+    res = optimize(
+        cov, objective="max_sharpe", expected_returns=mu, current_weights=w0, max_turnover=0.2
+    )
+    assert res.fallback == "min_variance" and "max_sharpe failed" in res.reason
+    assert np.abs(res.weights - w0).sum() <= 0.2 + 1e-6
+    best = optimize(cov, current_weights=w0, max_turnover=0.2)
+    np.testing.assert_allclose(res.weights.to_numpy(), best.weights.to_numpy(), atol=1e-9)
