@@ -135,7 +135,7 @@ def large_child(cost_bps: float) -> None:
     from correlation_platform.data.synthetic import simulate_market
     from correlation_platform.features import simple_returns
 
-    market = simulate_market(500, 2500, "constant", seed=0)
+    market = simulate_market(n_assets=500, n_days=2500, kind="constant", seed=0)
     returns = simple_returns(market.prices).dropna()
     del market  # the synthetic truth (T x N x N) is not the backtest's memory
     gc.collect()

@@ -26,7 +26,7 @@ SIZES = ((20, 5000), (100, 2500))
 
 
 def _returns(n: int, t: int):
-    return simple_returns(simulate_market(n, t + 1, "dcc", seed=1).prices)
+    return simple_returns(simulate_market(n_assets=n, n_days=t + 1, kind="dcc", seed=1).prices)
 
 
 def _peer(n: int, t: int, method: str, out: mp.Queue) -> None:

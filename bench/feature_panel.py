@@ -34,13 +34,13 @@ def main() -> None:
     r = simple_returns(bundled.prices)
     t = best_of(lambda: build_feature_panel(r, bundled.indicators))
     rows.append(("bundled 20 x 5,011", "feature_panel", t))
-    ours = best_of(lambda: average_trailing_correlation(r, 63))
+    ours = best_of(lambda: average_trailing_correlation(r, window=63))
     peer = best_of(lambda: pandas_average_correlation(r, 63), repeat=1)
     rows.append(
         ("bundled 20 x 5,011", "avg corr 63d: ours / pandas rolling().corr()", (ours, peer))
     )
     np.testing.assert_allclose(
-        average_trailing_correlation(r, 63)["avg_corr_63"].iloc[100:],
+        average_trailing_correlation(r, window=63)["avg_corr_63"].iloc[100:],
         pandas_average_correlation(r, 63).iloc[100:],
         atol=1e-9,
     )
@@ -50,7 +50,7 @@ def main() -> None:
     t = best_of(lambda: build_feature_panel(rb, big.indicators), repeat=1)
     rows.append(("synthetic 500 x 2,499", "feature_panel", t))
     sub = rb.iloc[:400]
-    ours = best_of(lambda: average_trailing_correlation(sub, 63), repeat=1)
+    ours = best_of(lambda: average_trailing_correlation(sub, window=63), repeat=1)
     peer = best_of(lambda: pandas_average_correlation(sub, 63), repeat=1)
     rows.append(
         ("synthetic 500 x 400", "avg corr 63d: ours / pandas rolling().corr()", (ours, peer))

@@ -28,7 +28,11 @@ def main() -> None:
     rows = {}
     for kind in ("macro", "macro_null"):
         per_seed = [
-            truth_losses(simulate_market(8, 3000, kind, seed=s), tuple(FORECASTERS), 2000)
+            truth_losses(
+                simulate_market(n_assets=8, n_days=3000, kind=kind, seed=s),
+                tuple(FORECASTERS),
+                2000,
+            )
             for s in (4, 5, 6)
         ]
         rows[kind] = pd.concat(per_seed, axis=1).mean(axis=1)

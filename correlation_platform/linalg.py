@@ -43,7 +43,7 @@ def min_eigenvalue(m: ArrayLike) -> float:
     return float(np.linalg.eigvalsh((v + v.T) / 2)[0])
 
 
-def correlation_violations(m: ArrayLike, tol: float = 1e-8) -> list[str]:
+def correlation_violations(m: ArrayLike, *, tol: float = 1e-8) -> list[str]:
     """Every rule a correlation matrix breaks, in words (empty when it is valid)."""
     v = _values(m)
     problems: list[str] = []
@@ -63,12 +63,12 @@ def correlation_violations(m: ArrayLike, tol: float = 1e-8) -> list[str]:
     return problems
 
 
-def is_correlation_matrix(m: ArrayLike, tol: float = 1e-8) -> bool:
-    return not correlation_violations(m, tol)
+def is_correlation_matrix(m: ArrayLike, *, tol: float = 1e-8) -> bool:
+    return not correlation_violations(m, tol=tol)
 
 
 def nearest_correlation(
-    a: ArrayLike, tol: float = 1e-10, max_iter: int = 500, min_eigenvalue: float = 0.0
+    a: ArrayLike, *, tol: float = 1e-10, max_iter: int = 500, min_eigenvalue: float = 0.0
 ) -> ArrayLike:
     """Nearest correlation matrix in Frobenius norm (Higham 2002, alternating projections).
 
@@ -113,7 +113,7 @@ class Repair:
     repaired: bool
 
 
-def repair_correlation(m: ArrayLike, tol: float = 1e-10) -> Repair:
+def repair_correlation(m: ArrayLike, *, tol: float = 1e-10) -> Repair:
     """Symmetrise, unit-diagonalise and, only if needed, project to the nearest correlation."""
     v = _values(m)
     v = (v + v.T) / 2

@@ -123,7 +123,7 @@ def significance_table(result: BacktestResult, benchmark: BacktestResult) -> pd.
     rows["Sharpe difference, Jobson-Korkie-Memmel"] = (
         jk.difference * ann, jk.statistic, jk.pvalue, jk.assumption, "",
     )  # fmt: skip
-    psr = probabilistic_sharpe_ratio(a.to_numpy(), 0.0)
+    psr = probabilistic_sharpe_ratio(a.to_numpy(), benchmark_sharpe=0.0)
     rows["Probabilistic Sharpe ratio (vs 0)"] = (
         psr.probability, psr.statistic, psr.pvalue, "skewness and kurtosis of the returns",
         "P(true Sharpe > 0); p-value = 1 - PSR",

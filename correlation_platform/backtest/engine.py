@@ -628,7 +628,7 @@ def _evaluate(
     weights_df = pd.DataFrame(sim.weights, index=rb_dates, columns=assets)
     turnover_s = pd.Series(sim.turnover, index=rb_dates, name="turnover")
     realized, realized_dates = forward_realized_correlation(
-        returns, config.rebalance_every, rb_dates
+        returns, horizon=config.rebalance_every, dates=rb_dates
     )
     scored = np.isin(rb_dates, realized_dates)
     loss = pd.Series(

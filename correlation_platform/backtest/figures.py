@@ -74,7 +74,7 @@ def drawdown_figure(series: dict[str, pd.Series]) -> go.Figure:
 
 
 def rolling_volatility_figure(
-    series: dict[str, pd.Series], target: float | None = None
+    series: dict[str, pd.Series], *, target: float | None = None
 ) -> go.Figure:
     """Trailing one-year realised volatility, with the target when there is one."""
     fig = _lines({name: rolling_volatility(r) for name, r in series.items()})

@@ -88,7 +88,7 @@ def performance_metrics(
     return out
 
 
-def rolling_volatility(returns: pd.Series, window: int = TRADING_DAYS) -> pd.Series:
+def rolling_volatility(returns: pd.Series, *, window: int = TRADING_DAYS) -> pd.Series:
     """Trailing annualised realised volatility over ``window`` days (NaN before a full one)."""
     return returns.rolling(window).std() * np.sqrt(TRADING_DAYS)
 
@@ -113,7 +113,7 @@ def target_tracking(returns: pd.Series, target_volatility: float) -> dict[str, f
     if not target_volatility > 0:
         raise ValueError(f"target_volatility must be > 0, got {target_volatility}")
     realised = float(returns.std() * np.sqrt(TRADING_DAYS))
-    rolling = rolling_volatility(returns, TRACKING_WINDOW).dropna() / target_volatility
+    rolling = rolling_volatility(returns, window=TRACKING_WINDOW).dropna() / target_volatility
     on_target = float(((rolling - 1.0).abs() <= TRACKING_BAND).mean()) if len(rolling) else np.nan
     return {
         "realized_vs_target_volatility": realised / target_volatility,

@@ -259,7 +259,7 @@ def build_report(
     figs = [
         figures.growth_figure(series),
         figures.drawdown_figure(series),
-        figures.rolling_volatility_figure(series, target),
+        figures.rolling_volatility_figure(series, target=target),
         figures.weights_figure(main.weights, main.name),
         figures.turnover_figure({r.name: r.turnover for r in runs}),
         figures.condition_figure({r.name: r.regimes for r in runs if r.regimes is not None}),

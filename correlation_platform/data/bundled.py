@@ -112,7 +112,9 @@ def load_indicators(index_close: pd.Series) -> pd.DataFrame:
     return table.loc[START:END]
 
 
-def load_bundled(assets: list[str] | None = None, start: str = START, end: str = END) -> MarketData:
+def load_bundled(
+    *, assets: list[str] | None = None, start: str = START, end: str = END
+) -> MarketData:
     from skfolio.datasets import load_sp500_dataset, load_sp500_index
 
     origin = "bundled:skfolio.load_sp500_dataset"

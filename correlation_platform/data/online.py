@@ -19,6 +19,7 @@ def load_online(
     tickers: list[str],
     start: str,
     end: str,
+    *,
     fred: dict[str, dict] | None = None,
     sectors: dict[str, str] | None = None,
     api_key: str | None = None,

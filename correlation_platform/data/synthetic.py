@@ -131,6 +131,7 @@ def macro_correlation_level(standardised: pd.DataFrame) -> np.ndarray:
 
 
 def simulate_market(
+    *,
     n_assets: int = 10,
     n_days: int = 1500,
     kind: str = "regime",

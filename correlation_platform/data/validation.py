@@ -27,7 +27,7 @@ class DataValidationError(ValueError):
 
 
 def validate_prices(
-    prices: pd.DataFrame, origin: str = "<prices>", min_history: int = MIN_HISTORY_DAYS
+    prices: pd.DataFrame, *, origin: str = "<prices>", min_history: int = MIN_HISTORY_DAYS
 ) -> pd.DataFrame:
     """Check a wide price frame and return it as float64 with a ``date`` DatetimeIndex."""
     if not isinstance(prices.index, pd.DatetimeIndex):
@@ -91,7 +91,7 @@ def validate_prices(
 
 
 def validate_indicators(
-    indicators: pd.DataFrame, release_lags: dict[str, object], origin: str = "<indicators>"
+    indicators: pd.DataFrame, release_lags: dict[str, object], *, origin: str = "<indicators>"
 ) -> None:
     """Every indicator must declare how long after its reference date it becomes public."""
     for col in indicators.columns:

@@ -16,7 +16,7 @@ class DMResult:
     mean_difference: float
 
 
-def diebold_mariano(loss_a: np.ndarray, loss_b: np.ndarray, horizon: int = 1) -> DMResult:
+def diebold_mariano(loss_a: np.ndarray, loss_b: np.ndarray, *, horizon: int = 1) -> DMResult:
     """Two-sided DM test of equal expected loss, d_t = loss_a - loss_b.
 
     Long-run variance by Newey-West with h-1 lags (h-step forecasts have MA(h-1) errors),
@@ -48,6 +48,7 @@ def diebold_mariano(loss_a: np.ndarray, loss_b: np.ndarray, horizon: int = 1) ->
 
 def model_confidence_set(
     losses: pd.DataFrame,
+    *,
     size: float = 0.10,
     block_size: int | None = None,
     reps: int = 1000,
@@ -67,19 +68,21 @@ def model_confidence_set(
 
 
 def comparison_table(
-    losses: pd.DataFrame, benchmark: str, horizon: int, size: float = 0.10
+    losses: pd.DataFrame, benchmark: str, horizon: int, *, size: float = 0.10
 ) -> pd.DataFrame:
     """Mean loss, DM vs the benchmark and MCS membership, one row per model (best first)."""
     rows = {}
     for model in losses.columns:
         row = {"mean_loss": float(losses[model].mean())}
         if model != benchmark:
-            dm = diebold_mariano(losses[model].to_numpy(), losses[benchmark].to_numpy(), horizon)
+            dm = diebold_mariano(
+                losses[model].to_numpy(), losses[benchmark].to_numpy(), horizon=horizon
+            )
             row.update(dm_stat=dm.statistic, dm_pvalue=dm.pvalue)
         else:
             row.update(dm_stat=np.nan, dm_pvalue=np.nan)
         rows[model] = row
     table = pd.DataFrame(rows).T
     if losses.shape[1] > 1:
-        table = table.join(model_confidence_set(losses, size))
+        table = table.join(model_confidence_set(losses, size=size))
     return table.sort_values("mean_loss")

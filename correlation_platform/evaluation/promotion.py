@@ -93,7 +93,7 @@ def decide_promotion(
     champ_mean = float(np.mean(champion_losses))
     chall_mean = float(np.mean(challenger_losses))
     improvement = (champ_mean - chall_mean) / abs(champ_mean) if champ_mean else 0.0
-    dm = diebold_mariano(challenger_losses, champion_losses, horizon)
+    dm = diebold_mariano(challenger_losses, champion_losses, horizon=horizon)
     evidence = {
         "champion_loss": champ_mean,
         "challenger_loss": chall_mean,
@@ -158,7 +158,7 @@ class ChampionSelection:
         return bool(self.missing)
 
 
-def round_losses(records: Mapping[str, Mapping], loss: str = "frobenius") -> pd.DataFrame:
+def round_losses(records: Mapping[str, Mapping], *, loss: str = "frobenius") -> pd.DataFrame:
     """Date x family test losses from training records, on the dates every family scored.
 
     Parameters
@@ -221,14 +221,14 @@ def select_champion(
     ChampionSelection
         The decision, the comparison table, the missing families and the lag order.
     """
-    losses = round_losses(records, loss)
+    losses = round_losses(records, loss=loss)
     steps = {int(rec.get("test_step", SCORE_STEP)) for rec in records.values()}
     if len(steps) > 1:
         raise ValueError(
             f"training records were scored at different steps {sorted(steps)}: their test "
             "losses are not comparable; retrain every family"
         )
-    lags = overlap_lags(horizon, steps.pop() if steps else SCORE_STEP)
+    lags = overlap_lags(horizon, step=steps.pop() if steps else SCORE_STEP)
     table = comparison_table(losses, benchmark if benchmark in losses else losses.columns[0], lags)
     missing = sorted(set(families) - set(records))
     if missing:

@@ -43,7 +43,7 @@ GRIDS: dict[str, dict[str, list]] = {
 }
 
 
-def overlap_lags(horizon: int, step: int = SCORE_STEP) -> int:
+def overlap_lags(horizon: int, *, step: int = SCORE_STEP) -> int:
     """How many consecutive scored forecasts share days of their label windows.
 
     Parameters
@@ -119,7 +119,7 @@ def forecast_losses(
     while chunk := list(itertools.islice(stream, PATH_CHUNK)):
         dates = pd.DatetimeIndex([f.date for f in chunk])
         predicted = np.stack([f.correlation for f in chunk])
-        realized, kept = forward_realized_correlation(returns, horizon, dates)
+        realized, kept = forward_realized_correlation(returns, horizon=horizon, dates=dates)
         if len(kept) != len(dates):
             raise ValueError(
                 f"forecast at {dates[len(kept)].date()} has no complete {horizon}-day label "

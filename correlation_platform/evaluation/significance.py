@@ -323,7 +323,7 @@ def _psr(r: np.ndarray, benchmark_sharpe: float) -> tuple[float, float, float]:
     return float(sr), float(z), float(stats.norm.cdf(z))
 
 
-def probabilistic_sharpe_ratio(returns, benchmark_sharpe: float = 0.0) -> SharpeRatioTest:
+def probabilistic_sharpe_ratio(returns, *, benchmark_sharpe: float = 0.0) -> SharpeRatioTest:
     """Probability that the true per-period Sharpe ratio exceeds ``benchmark_sharpe``.
 
     PSR = Phi((SR - SR*) sqrt(T - 1) / sqrt(1 - g3 SR + (g4 - 1) / 4 SR^2)), with the

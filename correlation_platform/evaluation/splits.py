@@ -27,7 +27,7 @@ class TimeSplit:
 EMBARGO = 5
 
 
-def purged_end(block_start: int, horizon: int, embargo: int = EMBARGO) -> int:
+def purged_end(block_start: int, horizon: int, *, embargo: int = EMBARGO) -> int:
     """Last training position allowed before a block starting at ``block_start``: its label
     window (t+1..t+h) ends before the block, then ``embargo`` more rows are skipped."""
     return block_start - horizon - embargo - 1
@@ -36,6 +36,7 @@ def purged_end(block_start: int, horizon: int, embargo: int = EMBARGO) -> int:
 def train_validation_test(
     n_obs: int,
     horizon: int,
+    *,
     validation_fraction: float = 0.2,
     test_fraction: float = 0.2,
     embargo: int = EMBARGO,
@@ -46,9 +47,9 @@ def train_validation_test(
     n_test = int(usable * test_fraction)
     n_val = int(usable * validation_fraction)
     test_start = usable - n_test
-    val_end = purged_end(test_start, horizon, embargo) + 1
+    val_end = purged_end(test_start, horizon, embargo=embargo) + 1
     val_start = val_end - n_val
-    train_last = purged_end(val_start, horizon, embargo)
+    train_last = purged_end(val_start, horizon, embargo=embargo)
     if train_last + 1 < min_train or n_val < 1 or n_test < 1:
         raise ValueError(
             f"{n_obs} rows are too few for train >= {min_train}, validation and test blocks"
@@ -61,6 +62,7 @@ def train_validation_test(
 def walk_forward(
     n_obs: int,
     horizon: int,
+    *,
     n_folds: int = 3,
     min_train: int = 252,
     embargo: int = EMBARGO,
@@ -71,6 +73,6 @@ def walk_forward(
     edges = np.linspace(min_train + horizon + embargo + 1, stop, n_folds + 1).astype(int)
     folds = []
     for lo, hi in itertools.pairwise(edges):
-        train_last = purged_end(lo, horizon, embargo)
+        train_last = purged_end(lo, horizon, embargo=embargo)
         folds.append((np.arange(0, train_last + 1), np.arange(lo, hi)))
     return folds

@@ -14,6 +14,7 @@ def truth_losses(
     market: MarketData,
     names: tuple[str, ...],
     split: int,
+    *,
     horizon: int = 21,
     step: int = 5,
     params: dict[str, dict] | None = None,

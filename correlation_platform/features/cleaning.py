@@ -14,7 +14,7 @@ class CleaningResult:
 
 
 def clean_prices(
-    prices: pd.DataFrame, max_missing_fraction: float = 0.10, ffill_limit: int = 5
+    prices: pd.DataFrame, *, max_missing_fraction: float = 0.10, ffill_limit: int = 5
 ) -> CleaningResult:
     """Drop assets missing too often, forward-fill short gaps (never back-fill), trim the start.
 

@@ -82,7 +82,7 @@ def _suspicion(x: np.ndarray, t: int, j: int) -> str:
 
 
 def winsorize_returns(
-    returns: pd.DataFrame, z: float = 10.0, window: int = 252, min_periods: int = 63
+    returns: pd.DataFrame, z: float = 10.0, *, window: int = 252, min_periods: int = 63
 ) -> Winsorized:
     """Clip returns beyond ``z`` robust standard deviations of the trailing window.
 

@@ -9,7 +9,7 @@ PAIR_WINDOWS = (21, 63, 252)
 
 
 def trailing_correlations(
-    x: np.ndarray, positions: np.ndarray, window: int, min_periods: int | None = None
+    x: np.ndarray, positions: np.ndarray, window: int, *, min_periods: int | None = None
 ) -> np.ndarray:
     """Sample correlation of the rows (p - window, p] for each position p: (len, N, N).
 
@@ -32,7 +32,7 @@ def trailing_correlations(
 
 
 def pair_correlation_features(
-    returns: pd.DataFrame, dates: pd.Index, windows: tuple[int, ...] = PAIR_WINDOWS
+    returns: pd.DataFrame, dates: pd.Index, *, windows: tuple[int, ...] = PAIR_WINDOWS
 ) -> dict[int, np.ndarray]:
     """{window: array (len(dates), N(N-1)/2)} of upper-triangle trailing correlations."""
     x = returns.to_numpy(dtype=float)

@@ -13,7 +13,7 @@ CORR_WINDOWS = (21, 63)
 CHANGE_DAYS = 21
 
 
-def average_trailing_correlation(returns: pd.DataFrame, window: int = 63) -> pd.DataFrame:
+def average_trailing_correlation(returns: pd.DataFrame, *, window: int = 63) -> pd.DataFrame:
     """Mean and cross-sectional dispersion (std) of pairwise trailing correlations, per date.
 
     Never forms the N x N matrix: with Z the window's standardised returns (w x N),
@@ -51,12 +51,12 @@ def build_feature_panel(returns: pd.DataFrame, indicators: pd.DataFrame) -> pd.D
     """
     feats: dict[str, pd.Series] = {}
     for w in VOL_WINDOWS:
-        feats[f"mean_vol_{w}"] = trailing_volatility(returns, w).mean(axis=1)
+        feats[f"mean_vol_{w}"] = trailing_volatility(returns, window=w).mean(axis=1)
     feats["mean_ewma_vol"] = ewma_volatility(returns).mean(axis=1)
     feats["return_dispersion"] = returns.std(axis=1)
     panel = pd.DataFrame(feats)
     for w in CORR_WINDOWS:
-        panel = panel.join(average_trailing_correlation(returns, w))
+        panel = panel.join(average_trailing_correlation(returns, window=w))
     aligned = align_indicators(indicators, pd.DatetimeIndex(returns.index))
     changes = aligned - aligned.shift(CHANGE_DAYS)
     panel = panel.join(aligned).join(changes.add_suffix(f"_chg{CHANGE_DAYS}"))

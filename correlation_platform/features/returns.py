@@ -14,14 +14,14 @@ def simple_returns(prices: pd.DataFrame) -> pd.DataFrame:
 
 
 def trailing_volatility(
-    returns: pd.DataFrame, window: int = 21, annualise: bool = True
+    returns: pd.DataFrame, *, window: int = 21, annualise: bool = True
 ) -> pd.DataFrame:
     vol = returns.rolling(window, min_periods=window).std()
     return vol * np.sqrt(TRADING_DAYS) if annualise else vol
 
 
 def ewma_volatility(
-    returns: pd.DataFrame, halflife: float = 21.0, annualise: bool = True
+    returns: pd.DataFrame, *, halflife: float = 21.0, annualise: bool = True
 ) -> pd.DataFrame:
     """RiskMetrics-style EWMA volatility (zero mean), causal."""
     var = (returns**2).ewm(halflife=halflife, adjust=True).mean()

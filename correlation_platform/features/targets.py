@@ -9,7 +9,7 @@ from correlation_platform.linalg import matrices_to_pairs
 
 
 def forward_realized_correlation(
-    returns: pd.DataFrame, horizon: int = 21, dates: pd.Index | None = None
+    returns: pd.DataFrame, *, horizon: int = 21, dates: pd.Index | None = None
 ) -> tuple[np.ndarray, pd.DatetimeIndex]:
     """Sample correlation of returns over days t+1..t+horizon for each date t.
 
@@ -32,9 +32,9 @@ def forward_realized_correlation(
 
 
 def realized_correlation_frame(
-    returns: pd.DataFrame, horizon: int = 21, step: int = 1
+    returns: pd.DataFrame, *, horizon: int = 21, step: int = 1
 ) -> pd.DataFrame:
     """Forward realised correlations as a date x pair frame (upper triangle, ``A|B`` columns)."""
     dates = returns.index[::step]
-    mats, kept = forward_realized_correlation(returns, horizon, dates)
+    mats, kept = forward_realized_correlation(returns, horizon=horizon, dates=dates)
     return matrices_to_pairs(mats, kept, returns.columns)

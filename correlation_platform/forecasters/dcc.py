@@ -131,7 +131,7 @@ def _q_steps(
 
 
 def correlation_loglik(
-    z: np.ndarray, a: float, b: float, qbar: np.ndarray, cdcc: bool = False
+    z: np.ndarray, a: float, b: float, qbar: np.ndarray, *, cdcc: bool = False
 ) -> float:
     """Engle's correlation log-likelihood: -0.5 sum_t (log|R_t| + z'R^-1 z - z'z)."""
     t, n = z.shape
@@ -305,7 +305,7 @@ class DCCForecaster(RecursiveForecaster):
                 return OUTSIDE_LIKELIHOOD
             if use_composite:
                 return -composite_loglik(z, a, b, self.qbar_)
-            return -correlation_loglik(z, a, b, self.qbar_, cdcc)
+            return -correlation_loglik(z, a, b, self.qbar_, cdcc=cdcc)
 
         best = None
         # One start near typical daily estimates; the others only if it fails to converge.
@@ -326,7 +326,9 @@ class DCCForecaster(RecursiveForecaster):
         if not use_composite:
             self.correlation_loglik_ = float(-best.fun)
         elif z.shape[1] <= FULL_LOGLIK_UP_TO:  # report the full likelihood at the estimate
-            self.correlation_loglik_ = correlation_loglik(z, self.a_, self.b_, self.qbar_, cdcc)
+            self.correlation_loglik_ = correlation_loglik(
+                z, self.a_, self.b_, self.qbar_, cdcc=cdcc
+            )
         else:
             self.correlation_loglik_ = float("nan")
         return self

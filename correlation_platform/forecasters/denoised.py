@@ -12,7 +12,9 @@ from correlation_platform.forecasters.base import ArrayForecaster
 from correlation_platform.params import Interval
 
 
-def marcenko_pastur_variance(eigenvalues: np.ndarray, q: float, bandwidth: float = 0.01) -> float:
+def marcenko_pastur_variance(
+    eigenvalues: np.ndarray, q: float, *, bandwidth: float = 0.01
+) -> float:
     """Noise variance sigma^2 whose Marcenko-Pastur density best fits the eigenvalues' KDE
     (Lopez de Prado 2020, ch. 2): least squares on 1,000 points of the MP support."""
 

@@ -104,7 +104,9 @@ def training_positions(
 
 
 def pair_targets(returns: pd.DataFrame, positions: np.ndarray, horizon: int) -> np.ndarray:
-    realized, _ = forward_realized_correlation(returns, horizon, returns.index[positions])
+    realized, _ = forward_realized_correlation(
+        returns, horizon=horizon, dates=returns.index[positions]
+    )
     iu = np.triu_indices(returns.shape[1], 1)
     return fisher_z(realized[:, iu[0], iu[1]])
 

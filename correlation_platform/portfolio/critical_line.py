@@ -481,6 +481,7 @@ def target_volatility_weights(
     lb: np.ndarray,
     ub: np.ndarray,
     target_variance: float,
+    *,
     sectors: Sectors | None = None,
     tol: float = KKT_TOL,
 ) -> CriticalLineSolution:
@@ -505,6 +506,7 @@ def mean_variance_weights(
     lb: np.ndarray,
     ub: np.ndarray,
     t: float,
+    *,
     sectors: Sectors | None = None,
     tol: float = KKT_TOL,
 ) -> CriticalLineSolution:
@@ -523,6 +525,7 @@ def min_variance_weights(
     cov: np.ndarray,
     lb: np.ndarray,
     ub: np.ndarray,
+    *,
     sectors: Sectors | None = None,
     tol: float = KKT_TOL,
 ) -> CriticalLineSolution:
@@ -533,7 +536,7 @@ def min_variance_weights(
     n = len(cov)
     ranking = 1.0 / np.sqrt(np.clip(np.diag(cov), 1e-300, None))
     ranking *= 1.0 + 1e-3 * np.arange(n, 0, -1) / n
-    return mean_variance_weights(cov, ranking, lb, ub, 0.0, sectors, tol)
+    return mean_variance_weights(cov, ranking, lb, ub, 0.0, sectors=sectors, tol=tol)
 
 
 @_reports_declines
@@ -542,6 +545,7 @@ def max_sharpe_weights(
     mu: np.ndarray,
     lb: np.ndarray,
     ub: np.ndarray,
+    *,
     sectors: Sectors | None = None,
     tol: float = KKT_TOL,
 ) -> CriticalLineSolution:

@@ -40,16 +40,16 @@ def _volatility_returns(returns: pd.DataFrame) -> pd.DataFrame:
     return returns.mask(frozen_days(returns))
 
 
-def masked_ewma_volatility(returns: pd.DataFrame, halflife: float = 21.0) -> pd.DataFrame:
+def masked_ewma_volatility(returns: pd.DataFrame, *, halflife: float = 21.0) -> pd.DataFrame:
     """Daily EWMA volatility (zero mean, causal) that holds its level through frozen days."""
     squared = _volatility_returns(returns) ** 2
     return np.sqrt(squared.ewm(halflife=halflife, adjust=True, ignore_na=True).mean())
 
 
-def ewma_volatility_forecast(returns: pd.DataFrame, halflife: float = 21.0) -> pd.Series:
+def ewma_volatility_forecast(returns: pd.DataFrame, *, halflife: float = 21.0) -> pd.Series:
     """Daily volatility forecast per asset: EWMA of squared returns up to the last row
     (frozen-price days left out, see :data:`FROZEN_RUN`)."""
-    vol = masked_ewma_volatility(returns, halflife).iloc[-1].rename("daily_volatility")
+    vol = masked_ewma_volatility(returns, halflife=halflife).iloc[-1].rename("daily_volatility")
     frozen = frozen_days(returns).iloc[-1]
     if frozen.any():
         log.warning(
@@ -86,7 +86,7 @@ class VolatilityForecast:
 
 
 def garch_volatility_forecast(
-    returns: pd.DataFrame, horizon: int = 21, window: int = 1500
+    returns: pd.DataFrame, *, horizon: int = 21, window: int = 1500
 ) -> VolatilityForecast:
     """Per asset GARCH(1,1) (``arch``), sqrt of the average variance over the next ``horizon``
     days; EWMA where GARCH fails to converge or is non-stationary (alpha + beta >= 1).
@@ -142,6 +142,7 @@ def expected_return_vector(x: np.ndarray, method: str) -> tuple[np.ndarray, floa
 
 def expected_returns(
     returns: pd.DataFrame,
+    *,
     method: str = "james_stein",
     views: pd.Series | None = None,
     window: int = EXPECTED_RETURNS_WINDOW,
@@ -338,7 +339,7 @@ def input_path(
     check_estimator(expected_returns_method, EXPECTED_RETURNS, "expected_returns")
     positions = np.asarray(positions, dtype=int)
     assets = list(returns.columns)
-    ewma = masked_ewma_volatility(returns, halflife).to_numpy()[positions]
+    ewma = masked_ewma_volatility(returns, halflife=halflife).to_numpy()[positions]
     fallbacks: list[str] = []
     if callable(volatility):
         vol = np.vstack(

@@ -326,7 +326,7 @@ class MinVariance(_LineObjective):
 
     def walk(self, problem: PortfolioProblem) -> CriticalLineSolution:
         lb, ub = self._box(problem)
-        return min_variance_weights(problem.scaled_covariance, lb, ub, problem.sectors)
+        return min_variance_weights(problem.scaled_covariance, lb, ub, sectors=problem.sectors)
 
 
 class MeanVariance(_LineObjective):
@@ -339,7 +339,9 @@ class MeanVariance(_LineObjective):
         aversion = problem.risk_aversion
         t = 1.0 / (2.0 * aversion) if aversion > 0 else np.inf
         mu = problem.mu / problem.scale2
-        return mean_variance_weights(problem.scaled_covariance, mu, lb, ub, t, problem.sectors)
+        return mean_variance_weights(
+            problem.scaled_covariance, mu, lb, ub, t, sectors=problem.sectors
+        )
 
     def load(self, problem: PortfolioProblem, c: Compiled) -> None:
         # S carries the risk aversion (a parameter times quad_form(w, S) would not be DPP).
@@ -358,7 +360,7 @@ class TargetVolatility(_LineObjective):
         variance = problem.target_volatility**2 / (TRADING_DAYS * problem.scale2)
         mu = problem.mu / problem.scale2
         return target_volatility_weights(
-            problem.scaled_covariance, mu, lb, ub, variance, problem.sectors
+            problem.scaled_covariance, mu, lb, ub, variance, sectors=problem.sectors
         )
 
     def from_line(self, problem: PortfolioProblem, walked: CriticalLineSolution) -> Solved:
@@ -405,7 +407,7 @@ class MaxSharpe(_LineObjective):
     def walk(self, problem: PortfolioProblem) -> CriticalLineSolution:
         lb, ub = self._box(problem)
         mu = problem.mu / problem.scale2
-        return max_sharpe_weights(problem.scaled_covariance, mu, lb, ub, problem.sectors)
+        return max_sharpe_weights(problem.scaled_covariance, mu, lb, ub, sectors=problem.sectors)
 
     def rescue_reason(self, problem: PortfolioProblem, failure: Failure, volatility: float) -> str:
         if failure.reason == NO_TANGENCY:

@@ -19,6 +19,7 @@ ORDER_COLUMNS = [
 def rebalance_orders(
     current_weights: pd.Series | None,
     target_weights: pd.Series,
+    *,
     nav: float = 1e6,
     prices: pd.Series | None = None,
     min_trade_notional: float = 0.0,

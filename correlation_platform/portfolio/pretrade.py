@@ -66,6 +66,7 @@ def weight_violations(
     weights: pd.Series,
     constraints: PortfolioConstraints,
     current_weights: pd.Series | None = None,
+    *,
     tol: float = WEIGHT_TOL,
 ) -> list[str]:
     """Every constraint ``weights`` break: finite values, budget, bounds, sector caps and

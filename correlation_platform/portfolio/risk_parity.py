@@ -29,7 +29,7 @@ class NewtonSolution:
 
 
 def risk_budget_weights(
-    cov: np.ndarray, budgets: np.ndarray, tol: float = 1e-14, max_iter: int = 60
+    cov: np.ndarray, budgets: np.ndarray, *, tol: float = 1e-14, max_iter: int = 60
 ) -> NewtonSolution:
     """Long-only weights whose shares of portfolio variance equal ``budgets`` (> 0, sum 1)."""
     if np.any(budgets <= 0) or not np.all(np.isfinite(cov)):

@@ -39,7 +39,7 @@ def default_tracking_uri() -> str:
     return f"sqlite:///{subdir('mlflow') / 'mlflow.db'}"
 
 
-def pip_requirements(extra: tuple[str, ...] = ()) -> list[str]:
+def pip_requirements(*, extra: tuple[str, ...] = ()) -> list[str]:
     """Exact versions of what unpickling a forecaster needs (our package ships as code)."""
     return [f"{name}=={version(name).split('+')[0]}" for name in (*RUNTIME_PACKAGES, *extra)]
 
@@ -76,7 +76,9 @@ class MlflowStore:
             (subdir("mlflow") / "artifacts").as_uri() if local else None
         )
 
-    def check_reachable(self, attempts: int = PING_ATTEMPTS, backoff: float = PING_BACKOFF) -> None:
+    def check_reachable(
+        self, *, attempts: int = PING_ATTEMPTS, backoff: float = PING_BACKOFF
+    ) -> None:
         """Fail fast, with one clear message, when the tracking store cannot be reached.
 
         Called before long work (training), so an unreachable server costs seconds, not
@@ -207,6 +209,7 @@ class MlflowStore:
         self,
         forecaster: CorrelationForecaster,
         run_name: str,
+        *,
         params: dict | None = None,
         metrics: dict[str, float] | None = None,
         tags: dict[str, str] | None = None,
@@ -223,7 +226,7 @@ class MlflowStore:
             info = mlflow.pyfunc.log_model(
                 name="forecaster",
                 python_model=ForecasterPyfunc(forecaster),
-                pip_requirements=pip_requirements(forecaster.runtime_packages),
+                pip_requirements=pip_requirements(extra=forecaster.runtime_packages),
                 # No code_paths: loading a model with a copy of the package puts that copy
                 # first on sys.path, so worker processes started afterwards (the backtest
                 # fan-out) imported the training-time code instead of the installed one.
@@ -248,7 +251,7 @@ class MlflowStore:
             mlflow.log_artifact(str(path))
 
     def log_decision(
-        self, run_name: str, decision, table, tags: dict[str, str] | None = None
+        self, run_name: str, decision, table, *, tags: dict[str, str] | None = None
     ) -> str:
         """A run recording a champion/challenger decision and its evidence (comparison table)."""
         exp_id = self.activate()

@@ -8,9 +8,9 @@ from correlation_platform.linalg import is_correlation_matrix
 
 
 def test_deterministic_per_seed():
-    a = simulate_market(5, 300, "regime", seed=3)
-    b = simulate_market(5, 300, "regime", seed=3)
-    c = simulate_market(5, 300, "regime", seed=4)
+    a = simulate_market(n_assets=5, n_days=300, kind="regime", seed=3)
+    b = simulate_market(n_assets=5, n_days=300, kind="regime", seed=3)
+    c = simulate_market(n_assets=5, n_days=300, kind="regime", seed=4)
     assert a.prices.equals(b.prices)
     np.testing.assert_array_equal(a.true_correlation, b.true_correlation)
     assert not a.prices.equals(c.prices)
@@ -25,7 +25,7 @@ def test_truth_is_valid_and_regimes_switch():
 
 
 def test_constant_market_sample_correlation_converges_to_truth():
-    m = simulate_market(6, 20000, "constant", seed=0)
+    m = simulate_market(n_assets=6, n_days=20000, kind="constant", seed=0)
     r = simple_returns(m.prices).to_numpy()
     sample = np.corrcoef(r, rowvar=False)
     # Simple returns of Gaussian shocks: sampling error ~ 1/sqrt(T) = 0.007.
@@ -38,13 +38,13 @@ def test_block_correlation_is_positive_definite():
 
 def test_unknown_kind():
     with pytest.raises(ValueError, match="unknown synthetic kind"):
-        simulate_market(3, 100, "nope")
+        simulate_market(n_assets=3, n_days=100, kind="nope")
 
 
 @pytest.mark.parametrize("kind", ["constant", "regime", "dcc", "macro", "macro_null"])
 def test_every_kind_has_valid_truth_and_is_deterministic(kind):
-    a = simulate_market(5, 400, kind, seed=2)
-    b = simulate_market(5, 400, kind, seed=2)
+    a = simulate_market(n_assets=5, n_days=400, kind=kind, seed=2)
+    b = simulate_market(n_assets=5, n_days=400, kind=kind, seed=2)
     assert a.prices.equals(b.prices) and a.indicators.equals(b.indicators)
     assert a.true_correlation.shape == (400, 5, 5)
     assert all(is_correlation_matrix(a.true_correlation[t].astype(float)) for t in (0, 199, 399))
@@ -52,7 +52,7 @@ def test_every_kind_has_valid_truth_and_is_deterministic(kind):
 
 
 def test_macro_correlation_follows_the_published_indicators():
-    m = simulate_market(8, 3000, "macro", seed=5)
+    m = simulate_market(n_assets=8, n_days=3000, kind="macro", seed=5)
     avg_truth = (m.true_correlation.sum(axis=(1, 2)) - 8) / 56
     known_vix = m.indicators["vix_like"].reindex(m.prices.index).ffill()
     # Truth on day t uses the indicator known at t-1: correlated with yesterday's VIX-like value.
@@ -67,13 +67,13 @@ def test_macro_correlation_follows_the_published_indicators():
 
 
 def test_macro_null_ignores_indicators():
-    m = simulate_market(6, 500, "macro_null", seed=5)
+    m = simulate_market(n_assets=6, n_days=500, kind="macro_null", seed=5)
     assert np.ptp(m.true_correlation, axis=0).max() == 0.0
     assert list(m.indicators.columns) == ["vix_like", "credit_like", "inflation_like"]
 
 
 def test_dcc_truth_recovers_its_persistence():
-    m = simulate_market(4, 4000, "dcc", seed=9)
+    m = simulate_market(n_assets=4, n_days=4000, kind="dcc", seed=9)
     q01 = m.true_correlation[:, 0, 1]
     # DCC correlation is mean-reverting with persistence a + b = 0.98 (AR(1) on Q, near it on R).
     x = q01 - q01.mean()
@@ -82,6 +82,6 @@ def test_dcc_truth_recovers_its_persistence():
 
 
 def test_five_hundred_assets():
-    m = simulate_market(500, 120, "regime", seed=1)
+    m = simulate_market(n_assets=500, n_days=120, kind="regime", seed=1)
     assert m.prices.shape == (120, 500) and m.true_correlation.shape == (120, 500, 500)
     assert np.isfinite(m.prices.to_numpy()).all()

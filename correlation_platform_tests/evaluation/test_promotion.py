@@ -70,9 +70,9 @@ def test_the_dm_lag_order_is_the_overlap_at_the_selection_step(records):
     out = select_champion(
         records, current=None, families=FAMILIES, benchmark="historical", horizon=21
     )
-    assert out.lags == overlap_lags(21, SCORE_STEP) == 5  # ceil(21 / 5)
+    assert out.lags == overlap_lags(21, step=SCORE_STEP) == 5  # ceil(21 / 5)
     losses = {k: np.array(v["test_losses"]["frobenius"]) for k, v in records.items()}
-    dm = diebold_mariano(losses["ewma"], losses["historical"], 5)
+    dm = diebold_mariano(losses["ewma"], losses["historical"], horizon=5)
     assert out.decision.evidence["dm_stat"] == pytest.approx(dm.statistic)
     weekly = {k: _record(np.array(v["test_losses"]["frobenius"]), 10) for k, v in records.items()}
     assert (

@@ -55,14 +55,18 @@ def test_probabilistic_and_deflated_sharpe_by_hand():
     skew = np.mean((A - A.mean()) ** 3) / A.std() ** 3
     kurt = np.mean((A - A.mean()) ** 4) / A.std() ** 4
     z = (sr - 0.05) * np.sqrt(t - 1) / np.sqrt(1 - skew * sr + (kurt - 1) / 4 * sr**2)
-    assert probabilistic_sharpe_ratio(A, 0.05).probability == pytest.approx(stats.norm.cdf(z))
+    assert probabilistic_sharpe_ratio(A, benchmark_sharpe=0.05).probability == pytest.approx(
+        stats.norm.cdf(z)
+    )
     # Expected maximum of K = 10 unskilled Sharpe ratios with variance 0.01, by hand.
     g = 0.5772156649015329
     sr0 = 0.1 * ((1 - g) * stats.norm.ppf(0.9) + g * stats.norm.ppf(1 - 1 / (10 * np.e)))
     assert expected_maximum_sharpe(10, 0.01) == pytest.approx(sr0)
     dsr = deflated_sharpe_ratio(A, 10, 0.01)
     assert dsr.benchmark_sharpe == pytest.approx(sr0)
-    assert dsr.probability == pytest.approx(probabilistic_sharpe_ratio(A, sr0).probability)
+    assert dsr.probability == pytest.approx(
+        probabilistic_sharpe_ratio(A, benchmark_sharpe=sr0).probability
+    )
     # More trials, a higher bar, a lower DSR.
     assert deflated_sharpe_ratio(A, 100, 0.01).probability < dsr.probability
     with pytest.raises(ValueError, match="n_trials must be >= 2"):

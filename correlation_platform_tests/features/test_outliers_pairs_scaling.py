@@ -72,7 +72,7 @@ def test_pca_is_fitted_on_training_rows_only(rng):
 def test_average_correlation_and_dispersion_match_the_full_matrix(regime_returns):
     from correlation_platform.features.panel import average_trailing_correlation
 
-    fast = average_trailing_correlation(regime_returns, 63)
+    fast = average_trailing_correlation(regime_returns, window=63)
     iu = np.triu_indices(regime_returns.shape[1], 1)
     for t in (62, 400, len(regime_returns) - 1):
         pairs = regime_returns.iloc[t - 62 : t + 1].corr().to_numpy()[iu]

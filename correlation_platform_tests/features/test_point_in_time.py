@@ -10,7 +10,7 @@ from correlation_platform.features import align_indicators, build_feature_panel,
 from correlation_platform.features.outliers import winsorize_returns
 from correlation_platform.features.pairs import pair_correlation_features
 
-MARKET = simulate_market(5, 400, "regime", seed=11)
+MARKET = simulate_market(n_assets=5, n_days=400, kind="regime", seed=11)
 RETURNS = simple_returns(MARKET.prices)
 
 

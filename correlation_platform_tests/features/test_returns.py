@@ -13,7 +13,7 @@ def test_simple_returns_by_hand():
 
 
 def test_trailing_volatility_matches_numpy(regime_returns):
-    vol = trailing_volatility(regime_returns, 21)
+    vol = trailing_volatility(regime_returns, window=21)
     t = 100
     expected = regime_returns.iloc[t - 20 : t + 1].std(ddof=1) * np.sqrt(252)
     np.testing.assert_allclose(vol.iloc[t].to_numpy(), expected.to_numpy())

@@ -12,7 +12,9 @@ SPLIT = 2000
 
 
 def truth_losses(kind: str, names=("historical", "ewma", "gbm", "lstm"), seed: int = 4):
-    return evaluation_truth_losses(simulate_market(8, 3000, kind, seed=seed), names, SPLIT)
+    return evaluation_truth_losses(
+        simulate_market(n_assets=8, n_days=3000, kind=kind, seed=seed), names, SPLIT
+    )
 
 
 @pytest.mark.slow

@@ -89,7 +89,7 @@ def test_denoised_matches_skfolio(regime_returns):
 
 
 def test_tic_true_tree_beats_a_shuffled_tree():
-    m = simulate_market(16, 700, "constant", seed=8)
+    m = simulate_market(n_assets=16, n_days=700, kind="constant", seed=8)
     r = simple_returns(m.prices)
     shuffled = m.sectors.copy()
     shuffled["sector"] = np.random.default_rng(0).permutation(shuffled["sector"].to_numpy())
@@ -110,7 +110,7 @@ def test_tic_true_tree_beats_a_shuffled_tree():
 def test_dcc_matches_pymgarch_and_recovers_parameters():
     from pymgarch import DCC
 
-    m = simulate_market(4, 3000, "dcc", seed=3)
+    m = simulate_market(n_assets=4, n_days=3000, kind="dcc", seed=3)
     r = simple_returns(m.prices)
     ours = get_forecaster("dcc").fit(r)
     ref = DCC().fit(r * 100, compute_se=False)
@@ -122,7 +122,7 @@ def test_dcc_matches_pymgarch_and_recovers_parameters():
 
 
 def test_dcc_composite_is_close_to_full_and_horizon_forecast_is_the_normalised_sum():
-    m = simulate_market(6, 2000, "dcc", seed=4)
+    m = simulate_market(n_assets=6, n_days=2000, kind="dcc", seed=4)
     r = simple_returns(m.prices)
     full = get_forecaster("dcc").fit(r)
     comp = get_forecaster("dcc", composite_above=2).fit(r)
@@ -144,7 +144,7 @@ def test_dcc_composite_is_close_to_full_and_horizon_forecast_is_the_normalised_s
 
 
 def test_cdcc_variant_runs_and_is_valid():
-    m = simulate_market(4, 800, "dcc", seed=5)
+    m = simulate_market(n_assets=4, n_days=800, kind="dcc", seed=5)
     r = simple_returns(m.prices)
     f = get_forecaster("dcc", variant="cdcc").fit(r)
     assert 0 <= f.a_ + f.b_ < 1

@@ -286,16 +286,16 @@ def test_sector_capped_walks_match_clarabel():
             continue  # the caps cannot hold the budget; optimize's rescue handles that
         checked += 1
         minimum = w.value.copy()
-        walked = min_variance_weights(cov, lb, ub, (groups, caps))
+        walked = min_variance_weights(cov, lb, ub, sectors=(groups, caps))
         assert walked.weights @ cov @ walked.weights <= minimum @ cov @ minimum + 1e-9, trial
         assert np.all(groups @ walked.weights <= caps + 1e-9)
         cp.Problem(cp.Maximize(mu @ w), feasible).solve(solver=cp.CLARABEL)
         variance = 0.5 * (minimum @ cov @ minimum + w.value @ cov @ w.value)
         _, cone = _soc(cov, mu, lb, ub, variance, (groups, caps))
-        walked = target_volatility_weights(cov, mu, lb, ub, variance, (groups, caps))
+        walked = target_volatility_weights(cov, mu, lb, ub, variance, sectors=(groups, caps))
         assert walked.status == "binding", (trial, walked.status)
         assert mu @ walked.weights >= mu @ cone - 1e-6 * abs(mu @ cone), trial
-        sharpe = max_sharpe_weights(cov, mu, lb, ub, (groups, caps))
+        sharpe = max_sharpe_weights(cov, mu, lb, ub, sectors=(groups, caps))
         reference = _tangency(cov, mu, lb, ub, (groups, caps))
         ratios = [(mu @ x) / np.sqrt(x @ cov @ x) for x in (sharpe.weights, reference)]
         assert ratios[0] >= ratios[1] * (1 - 1e-7), trial
@@ -304,7 +304,9 @@ def test_sector_capped_walks_match_clarabel():
 
 def test_overlapping_sectors_are_declined():
     groups = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]])
-    sol = min_variance_weights(np.eye(3), np.zeros(3), np.ones(3), (groups, np.full(2, 0.7)))
+    sol = min_variance_weights(
+        np.eye(3), np.zeros(3), np.ones(3), sectors=(groups, np.full(2, 0.7))
+    )
     assert sol.weights is None and "disjoint" in sol.status
 
 

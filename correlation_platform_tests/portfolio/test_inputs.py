@@ -43,14 +43,14 @@ def test_garch_falls_back_to_ewma_with_a_reason():
 
 
 def test_james_stein_by_hand(regime_returns):
-    mu = expected_returns(regime_returns, "james_stein")
+    mu = expected_returns(regime_returns, method="james_stein")
     m = regime_returns.mean()
     n, t = regime_returns.shape[1], len(regime_returns)
     k = min(1.0, (n - 3) * regime_returns.var().mean() / t / ((m - m.mean()) ** 2).sum())
     np.testing.assert_allclose(mu, (1 - k) * m + k * m.mean())
     assert mu.attrs["shrinkage"] == pytest.approx(k)
-    assert (expected_returns(regime_returns, "zero") == 0).all()
-    viewed = expected_returns(regime_returns, "historical", views=pd.Series({"A001": 0.001}))
+    assert (expected_returns(regime_returns, method="zero") == 0).all()
+    viewed = expected_returns(regime_returns, method="historical", views=pd.Series({"A001": 0.001}))
     assert viewed["A001"] == 0.001 and viewed["A000"] == pytest.approx(m["A000"])
     with pytest.raises(ValueError, match="unknown assets"):
         expected_returns(regime_returns, views=pd.Series({"ZZZ": 0.0}))
@@ -76,7 +76,7 @@ def test_a_frozen_price_does_not_make_an_asset_look_riskless(regime_returns):
 
     corr = regime_returns.corr()
     held = optimize_weights(corr * np.outer(vol, vol), objective="min_variance")
-    decayed_vol = ewma_volatility(frozen, 21.0, annualise=False).iloc[-1]  # no guard
+    decayed_vol = ewma_volatility(frozen, halflife=21.0, annualise=False).iloc[-1]  # no guard
     decayed = optimize_weights(corr * np.outer(decayed_vol, decayed_vol), objective="min_variance")
     assert decayed.iloc[2] > 0.4  # the stale asset looks nearly riskless and takes most
     assert held.iloc[2] < 0.5 * decayed.iloc[2]

@@ -34,7 +34,7 @@ def test_expected_returns_path_is_point_in_time(regime_returns):
     positions = np.array([300, 500, 700])
     path = input_path(regime_returns, positions, expected_returns_method="historical")
     for k, p in enumerate(positions):
-        expected = expected_returns(regime_returns.iloc[: p + 1], "historical")
+        expected = expected_returns(regime_returns.iloc[: p + 1], method="historical")
         np.testing.assert_allclose(path.expected_returns[k], expected.to_numpy())
     custom = input_path(
         regime_returns,

@@ -14,7 +14,7 @@ FRED_URL = "https://api.stlouisfed.org/fred/series/observations"
 
 
 def fred_series(
-    series_id: str, start: str, end: str, api_key: str | None = None, fetch: Fetch = http_fetch
+    series_id: str, start: str, end: str, *, api_key: str | None = None, fetch: Fetch = http_fetch
 ) -> pd.Series:
     """Observations by reference date (FRED's ``date``); missing values ('.') are dropped.
 

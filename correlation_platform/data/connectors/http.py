@@ -10,7 +10,7 @@ from collections.abc import Callable
 Fetch = Callable[[str, dict], bytes]
 
 
-def http_fetch(url: str, params: dict, timeout: float = 30.0) -> bytes:
+def http_fetch(url: str, params: dict, *, timeout: float = 30.0) -> bytes:
     full = f"{url}?{urllib.parse.urlencode(params)}" if params else url
     request = urllib.request.Request(full, headers={"User-Agent": "correlation-platform/0.1"})
     try:

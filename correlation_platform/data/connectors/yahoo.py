@@ -18,7 +18,7 @@ def _epoch(day: str) -> int:
 
 
 def yahoo_prices(
-    tickers: list[str], start: str, end: str, fetch: Fetch = http_fetch
+    tickers: list[str], start: str, end: str, *, fetch: Fetch = http_fetch
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(adjusted closes, volumes), one column per ticker, dates at the exchange's day."""
     closes, volumes = {}, {}

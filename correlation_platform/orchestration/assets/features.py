@@ -92,7 +92,7 @@ def realized_correlation(
     asset_returns: pd.DataFrame, settings: PlatformSettings
 ) -> Output[pd.DataFrame]:
     """Labels: correlation realised over the next ``horizon`` days, per date and pair."""
-    frame = feat.realized_correlation_frame(asset_returns, settings.horizon)
+    frame = feat.realized_correlation_frame(asset_returns, horizon=settings.horizon)
     avg = frame.mean(axis=1)
     return Output(
         frame,

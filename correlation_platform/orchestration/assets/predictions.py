@@ -271,7 +271,7 @@ def target_weights(
     (``portfolio_constraints`` and ``rebalance_weights``), so the backtest tests this step.
     """
     known, _ = _known(asset_returns, context.partition_key)
-    mu = expected_returns(known, settings.expected_returns)
+    mu = expected_returns(known, method=settings.expected_returns)
     current = _held_weights(portfolio_book)
     constraints = _constraints(list(predicted_correlation.columns), market_data, settings)
     res = rebalance_weights(
