@@ -35,8 +35,21 @@ ASSET_MODULES = [ingestion, features, models, predictions, evaluation, monitorin
 
 
 def build_definitions(resources: dict | None = None, jobs: list | None = None) -> Definitions:
-    """Definitions with default resources, any of which ``resources`` may replace (tests),
-    and the executor of ``orchestration.executors`` (Dask when a scheduler is configured)."""
+    """The code location: assets, jobs, schedules, sensors and resources.
+
+    Parameters
+    ----------
+    resources : dict, optional
+        Resources replacing the defaults by key (tests pass temporary stores).
+    jobs : list, optional
+        Extra jobs.
+
+    Returns
+    -------
+    dagster.Definitions
+        With the executor of ``orchestration.executors`` (Dask when a scheduler is
+        configured).
+    """
     default = {
         "alert_webhook": AlertWebhookResource(),
         "io_manager": ParquetIOManager(),

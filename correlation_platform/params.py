@@ -62,6 +62,7 @@ class Interval:
         return self.high is None or not (value > self.high or (not right and value == self.high))
 
     def __str__(self) -> str:
+        """The interval in words, e.g. ``an integer in [2, inf)``."""
         kind = "an integer" if self.kind is int else "a number"
         lo = "-inf" if self.low is None else f"{self.low:g}"
         hi = "inf" if self.high is None else f"{self.high:g}"
@@ -98,6 +99,7 @@ class Options:
         return any(value is v or (type(value) is type(v) and value == v) for v in self.values)
 
     def __str__(self) -> str:
+        """The options in words, e.g. ``one of 'dcc', 'cdcc'``."""
         return "one of " + ", ".join(repr(v) for v in self.values)
 
 

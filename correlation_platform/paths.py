@@ -12,13 +12,31 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def corrplat_home() -> Path:
-    """The state folder (default ``.corrplat/`` beside the package), created on first use."""
+    """The state folder (default ``.corrplat/`` beside the package), created on first use.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$CORRPLAT_HOME`` or the default.
+    """
     home = Path(os.environ.get("CORRPLAT_HOME", REPO_ROOT / ".corrplat")).expanduser().resolve()
     home.mkdir(parents=True, exist_ok=True)
     return home
 
 
 def subdir(name: str) -> Path:
+    """A folder under the state folder, created on first use.
+
+    Parameters
+    ----------
+    name : str
+        Its name (e.g. ``"reports"``).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+    """
     path = corrplat_home() / name
     path.mkdir(parents=True, exist_ok=True)
     return path

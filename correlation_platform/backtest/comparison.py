@@ -218,8 +218,21 @@ def regime_table(
 
 
 def conditions_won(result: BacktestResult) -> tuple[int, int]:
-    """(wins, conditions) vs the benchmark: lower realised variance for risk objectives
-    (min variance, risk parity), a higher Sharpe ratio for the others; "all" not counted."""
+    """Market conditions in which a run beat the benchmark: (wins, conditions).
+
+    Lower realised variance for risk objectives (min variance, risk parity), a higher
+    Sharpe ratio for the others; "all" not counted.
+
+    Parameters
+    ----------
+    result : BacktestResult
+        A run with ``regimes`` filled (its benchmark's columns included).
+
+    Returns
+    -------
+    tuple of int
+        Conditions won and conditions compared.
+    """
     table = result.regimes
     if table is None or "variance_ratio" not in table:
         return 0, 0

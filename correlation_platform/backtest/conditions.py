@@ -35,7 +35,18 @@ CRISES: dict[str, tuple[str, str]] = {
 
 
 def volatility_proxy(returns: pd.DataFrame) -> pd.Series:
-    """Annualised 21-day realised volatility of the equally weighted portfolio (causal)."""
+    """Annualised 21-day realised volatility of the equally weighted portfolio (causal).
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Daily returns.
+
+    Returns
+    -------
+    pandas.Series
+        The proxy by date (NaN before 21 days).
+    """
     portfolio = returns.mean(axis=1)
     return (portfolio.rolling(PROXY_WINDOW).std() * np.sqrt(TRADING_DAYS) * 100).rename(
         "volatility_proxy"

@@ -119,7 +119,31 @@ class BacktestResult:
 
 @dataclass(frozen=True)
 class BacktestConfig:
-    """A validated walk-forward configuration (everything but the forecaster)."""
+    """A validated walk-forward configuration (everything but the forecaster).
+
+    Built by :func:`backtest_config`; fields as in :func:`run_backtest`.
+
+    Attributes
+    ----------
+    objective : str
+        One of ``OBJECTIVES``.
+    rebalance_every : int
+        Days between rebalances (also the horizon).
+    train_size : int
+        Rows before the first rebalance.
+    refit_every : int
+        Rows between refits.
+    cost_bps : float
+        Cost per unit of turnover.
+    expected_returns : str or callable
+        Expected-return estimator.
+    volatility : str or callable
+        Volatility model.
+    target_volatility : float
+        Annualised target of ``target_volatility``.
+    constraints : PortfolioConstraints
+        Bounds, sector caps, turnover limit and costs.
+    """
 
     objective: str
     rebalance_every: int
@@ -169,8 +193,24 @@ def backtest_config(
     sector_cap: float | None = None,
     max_turnover: float | None = None,
 ) -> BacktestConfig:
-    """Check a configuration before any work; every error names the parameter and the
-    accepted values. Parameters as in :func:`run_backtest`."""
+    """Check a configuration before any work; every error names the parameter.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Daily returns (finite).
+    objective, rebalance_every, train_size, refit_every, cost_bps : optional
+        As in :func:`run_backtest`.
+    expected_returns, volatility, target_volatility, bounds : optional
+        As in :func:`run_backtest`.
+    sectors, sector_cap, max_turnover : optional
+        As in :func:`run_backtest`.
+
+    Returns
+    -------
+    BacktestConfig
+        The validated configuration.
+    """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective={objective!r} is not accepted: use one of {OBJECTIVES}")
     check_estimator(expected_returns, EXPECTED_RETURNS, "expected_returns")
@@ -223,7 +263,22 @@ def backtest_config(
 
 
 def rebalance_positions(n_obs: int, train_size: int, every: int) -> np.ndarray:
-    """Rows of the rebalance closes: the last training row, then every ``every`` rows."""
+    """Rows of the rebalance closes: the last training row, then every ``every`` rows.
+
+    Parameters
+    ----------
+    n_obs : int
+        Rows of returns.
+    train_size : int
+        Rows before the first rebalance.
+    every : int
+        Rows between rebalances.
+
+    Returns
+    -------
+    numpy.ndarray
+        The rebalance rows.
+    """
     if train_size < 2 or train_size >= n_obs - 1:
         raise ValueError(f"train_size={train_size} leaves no out-of-sample days in {n_obs} rows")
     return np.arange(train_size - 1, n_obs - 1, every)
@@ -494,7 +549,20 @@ def run_backtest(
 
 
 def config_inputs(returns: pd.DataFrame, config: BacktestConfig) -> InputPath:
-    """The point-in-time volatility and expected-return path of a configuration."""
+    """The point-in-time volatility and expected-return path of a configuration.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Daily returns.
+    config : BacktestConfig
+        The configuration (its rebalance rows, models and horizon).
+
+    Returns
+    -------
+    InputPath
+        Volatility and expected returns at each rebalance row, from rows up to it only.
+    """
     positions = rebalance_positions(len(returns), config.train_size, config.rebalance_every)
     return input_path(
         returns,

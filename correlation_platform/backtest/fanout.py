@@ -57,8 +57,11 @@ def _family_task(
     benchmarks: dict[str, BacktestResult] | None,
     options: dict,
 ) -> tuple[dict[str, BacktestResult], float]:
-    """One family: its forecast path once, then every objective (a path does not depend on
-    the objective). ``benchmarks`` None: this family is the benchmark."""
+    """One family.
+
+    Its forecast path once, then every objective (a path does not depend on the
+    objective). ``benchmarks`` None: this family is the benchmark.
+    """
     started = time.perf_counter()
     first = next(iter(configs.values()))
     # One BLAS thread in every task, in process or not: a reduction split over a different

@@ -21,7 +21,18 @@ KNOWN_RUNS = [*FORECASTERS, "equal_weight"]
 
 
 def color_for(name: str) -> str:
-    """The run's colour, the same in every figure (unknown names by a stable checksum)."""
+    """The run's colour, the same in every figure (unknown names by a stable checksum).
+
+    Parameters
+    ----------
+    name : str
+        The run's name.
+
+    Returns
+    -------
+    str
+        A CSS colour.
+    """
     k = KNOWN_RUNS.index(name) if name in KNOWN_RUNS else sum(map(ord, name))
     return PALETTE[k % len(PALETTE)]
 
@@ -60,14 +71,36 @@ def _lines(series: dict[str, pd.Series], mode: str = "lines") -> go.Figure:
 
 
 def growth_figure(series: dict[str, pd.Series]) -> go.Figure:
-    """Growth of 1 after costs, log scale, one line per run."""
+    """Growth of 1 after costs, log scale, one line per run.
+
+    Parameters
+    ----------
+    series : dict of str to pandas.Series
+        Daily returns per run, by name.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The figure.
+    """
     fig = _lines({name: (1.0 + r.fillna(0.0)).cumprod() for name, r in series.items()})
     fig.update_yaxes(type="log")
     return _layout(fig, "Growth of 1 (after costs)")
 
 
 def drawdown_figure(series: dict[str, pd.Series]) -> go.Figure:
-    """Drawdown from the running peak, one line per run."""
+    """Drawdown from the running peak, one line per run.
+
+    Parameters
+    ----------
+    series : dict of str to pandas.Series
+        Daily returns per run, by name.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The figure.
+    """
     fig = _lines({name: drawdown(r.fillna(0.0)) for name, r in series.items()})
     fig.update_yaxes(tickformat=".0%")
     return _layout(fig, "Drawdown")
@@ -76,7 +109,20 @@ def drawdown_figure(series: dict[str, pd.Series]) -> go.Figure:
 def rolling_volatility_figure(
     series: dict[str, pd.Series], *, target: float | None = None
 ) -> go.Figure:
-    """Trailing one-year realised volatility, with the target when there is one."""
+    """Trailing one-year realised volatility, with the target when there is one.
+
+    Parameters
+    ----------
+    series : dict of str to pandas.Series
+        Daily returns per run, by name.
+    target : float, optional
+        Annualised target drawn as a line.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The figure.
+    """
     fig = _lines({name: rolling_volatility(r) for name, r in series.items()})
     if target is not None:
         fig.add_hline(y=target, line_dash="dash", annotation_text=f"target {target:.0%}")
@@ -85,7 +131,20 @@ def rolling_volatility_figure(
 
 
 def weights_figure(weights: pd.DataFrame, name: str) -> go.Figure:
-    """Target weights at each rebalance, stacked."""
+    """Target weights at each rebalance, stacked.
+
+    Parameters
+    ----------
+    weights : pandas.DataFrame
+        Rebalance dates x assets.
+    name : str
+        The run's name (title).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The figure.
+    """
     fig = go.Figure()
     for asset in weights.columns:
         fig.add_trace(
@@ -103,7 +162,18 @@ def weights_figure(weights: pd.DataFrame, name: str) -> go.Figure:
 
 
 def turnover_figure(turnover: dict[str, pd.Series]) -> go.Figure:
-    """Turnover per rebalance, one trace per run."""
+    """Turnover per rebalance, one trace per run.
+
+    Parameters
+    ----------
+    turnover : dict of str to pandas.Series
+        Each run's turnover by rebalance date.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The figure.
+    """
     fig = _lines(turnover, mode="lines+markers")
     return _layout(fig, "Turnover per rebalance (sum of |weight changes|)")
 
@@ -117,8 +187,22 @@ def average_correlation_figure(
     predicted: dict[str, tuple[pd.DatetimeIndex, np.ndarray]],
     realized: tuple[pd.DatetimeIndex, np.ndarray],
 ) -> go.Figure:
-    """Predicted vs realised average pairwise correlation at each rebalance: does the
-    forecast see stress (correlations converging) coming?"""
+    """Predicted vs realised average pairwise correlation at each rebalance.
+
+    Does the forecast see stress (correlations converging) coming?
+
+    Parameters
+    ----------
+    predicted : dict
+        Run name -> (dates, T x N x N forecasts).
+    realized : tuple
+        (dates, T x N x N realised correlations).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The figure.
+    """
     fig = _lines(
         {name: pd.Series(_average_off_diagonal(m), index=d) for name, (d, m) in predicted.items()}
     )
@@ -138,7 +222,22 @@ def average_correlation_figure(
 def heatmaps_figure(
     predicted: np.ndarray, realized: np.ndarray, assets: list[str], title: str
 ) -> go.Figure:
-    """Predicted, realised and their difference, side by side."""
+    """Predicted, realised and their difference, side by side.
+
+    Parameters
+    ----------
+    predicted, realized : numpy.ndarray
+        N x N correlation matrices.
+    assets : list of str
+        Axis labels.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The figure.
+    """
     fig = make_subplots(rows=1, cols=3, subplot_titles=("predicted", "realised", "difference"))
     for col, m in enumerate((predicted, realized, predicted - realized), start=1):
         fig.add_trace(
@@ -159,12 +258,34 @@ def heatmaps_figure(
 
 
 def forecast_loss_figure(losses: dict[str, pd.Series]) -> go.Figure:
-    """Frobenius distance of each forecast to the realised correlation."""
+    """Frobenius distance of each forecast to the realised correlation.
+
+    Parameters
+    ----------
+    losses : dict of str to pandas.Series
+        Each run's ``forecast_loss``.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The figure.
+    """
     return _layout(_lines(losses), "Forecast error: Frobenius distance to the realised correlation")
 
 
 def condition_figure(regimes: dict[str, pd.DataFrame]) -> go.Figure:
-    """Annualised volatility per market condition, one bar group per run."""
+    """Annualised volatility per market condition, one bar group per run.
+
+    Parameters
+    ----------
+    regimes : dict of str to pandas.DataFrame
+        Each run's ``regimes`` table.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The figure.
+    """
     fig = go.Figure()
     for name, table in regimes.items():
         if "annual_volatility" not in table:

@@ -89,7 +89,20 @@ def performance_metrics(
 
 
 def rolling_volatility(returns: pd.Series, *, window: int = TRADING_DAYS) -> pd.Series:
-    """Trailing annualised realised volatility over ``window`` days (NaN before a full one)."""
+    """Trailing annualised realised volatility over ``window`` days (NaN before a full one).
+
+    Parameters
+    ----------
+    returns : pandas.Series
+        Daily returns.
+    window : int, default TRADING_DAYS
+        Days per window.
+
+    Returns
+    -------
+    pandas.Series
+        Annualised volatility by date.
+    """
     return returns.rolling(window).std() * np.sqrt(TRADING_DAYS)
 
 

@@ -1,5 +1,8 @@
-"""Static report figures as PNG bytes (matplotlib, headless) for markdown previews
-(Dagster metadata); the HTML report's interactive figures are in :mod:`.figures`."""
+"""Static report figures as PNG bytes (matplotlib, headless).
+
+For markdown previews (Dagster metadata); the HTML report's interactive figures are in
+:mod:`.figures`.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,18 @@ import pandas as pd
 
 
 def figure_png(fig) -> bytes:
-    """A matplotlib figure as PNG bytes (90 dpi, tight), and the figure closed."""
+    """A matplotlib figure as PNG bytes (90 dpi, tight); the figure is closed.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+
+    Returns
+    -------
+    bytes
+        The PNG image.
+    """
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
@@ -22,6 +36,18 @@ def figure_png(fig) -> bytes:
 
 
 def cumulative_returns_png(series: dict[str, pd.Series]) -> bytes:
+    """Growth of 1 per run, as PNG.
+
+    Parameters
+    ----------
+    series : dict of str to pandas.Series
+        Daily returns per run, by name.
+
+    Returns
+    -------
+    bytes
+        The PNG image.
+    """
     fig, ax = plt.subplots(figsize=(9, 4))
     for name, r in series.items():
         ax.plot((1.0 + r).cumprod(), label=name, lw=1.2)
@@ -35,6 +61,22 @@ def cumulative_returns_png(series: dict[str, pd.Series]) -> bytes:
 def correlation_heatmaps_png(
     predicted: np.ndarray, realized: np.ndarray, assets: list[str], title: str
 ) -> bytes:
+    """Predicted and realised correlation heatmaps side by side, as PNG.
+
+    Parameters
+    ----------
+    predicted, realized : numpy.ndarray
+        N x N correlation matrices.
+    assets : list of str
+        Axis labels.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    bytes
+        The PNG image.
+    """
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
     panels = [
         (predicted, "predicted"),

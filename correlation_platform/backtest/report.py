@@ -95,7 +95,18 @@ class Report:
 
 
 def mark(pvalue: float) -> str:
-    """Stars for a p-value: *** < 0.01, ** < 0.05, * < 0.10."""
+    """Stars for a p-value: *** < 0.01, ** < 0.05, * < 0.10.
+
+    Parameters
+    ----------
+    pvalue : float
+        The p-value (NaN gives no stars).
+
+    Returns
+    -------
+    str
+        The stars, possibly empty.
+    """
     if pvalue is None or not np.isfinite(pvalue):
         return ""
     return next((stars for level, stars in MARKS if pvalue < level), "")
@@ -112,7 +123,18 @@ def _all_runs(results: list[BacktestResult]) -> list[BacktestResult]:
 
 
 def metrics_table(results: list[BacktestResult]) -> pd.DataFrame:
-    """Metrics of every run and reference (columns), labelled rows."""
+    """Metrics of every run and reference (columns), labelled rows.
+
+    Parameters
+    ----------
+    results : list of BacktestResult
+        The runs, champion first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Metric x run.
+    """
     runs = _all_runs(results)
     columns = {r.name: r.metrics for r in runs}
     target = (
@@ -150,7 +172,20 @@ def _format_metrics(table: pd.DataFrame, results: list[BacktestResult]) -> pd.Da
 
 
 def verdict_sentence(result: BacktestResult, verdict: pd.DataFrame) -> str:
-    """The champion against the historical matrix, in words and numbers."""
+    """The champion against the historical matrix, in words and numbers.
+
+    Parameters
+    ----------
+    result : BacktestResult
+        The champion's run.
+    verdict : pandas.DataFrame
+        Its row of the verdict table (significance and conditions).
+
+    Returns
+    -------
+    str
+        One or two sentences.
+    """
     if result.name == BENCHMARK or result.benchmark is None or result.significance is None:
         return (
             f"The champion is the {BENCHMARK} matrix itself: no forecaster has yet shown "

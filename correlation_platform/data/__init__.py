@@ -9,7 +9,20 @@ SOURCES = ("bundled", "synthetic", "files", "online")
 
 
 def load_market_data(source: str = "bundled", **options) -> MarketData:
-    """Load a universe from ``source`` (one of ``SOURCES``); options go to that source."""
+    """Load a universe from ``source`` (one of ``SOURCES``); options go to that source.
+
+    Parameters
+    ----------
+    source : str, default "bundled"
+        ``"bundled"``, ``"synthetic"``, ``"files"`` or ``"online"``.
+    **options
+        Keyword arguments of the source's loader.
+
+    Returns
+    -------
+    MarketData
+        The universe.
+    """
     if source == "bundled":
         from correlation_platform.data.bundled import load_bundled
 

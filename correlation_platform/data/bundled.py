@@ -61,7 +61,18 @@ def _as_ns(frame: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
 
 
 def sector_tree(assets: list[str]) -> pd.DataFrame:
-    """Hierarchy from leaves to root (asset -> GICS sector -> market), as TIC expects."""
+    """Hierarchy from leaves to root (asset -> GICS sector -> market), as TIC expects.
+
+    Parameters
+    ----------
+    assets : list of str
+        Tickers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by asset, columns ``asset``, ``sector`` then ``market``.
+    """
     return pd.DataFrame(
         {"asset": assets, "sector": [GICS_SECTORS[a] for a in assets], "market": "all"},
         index=pd.Index(assets, name="asset"),
@@ -95,7 +106,18 @@ def _monthly_release(series: pd.Series, release) -> pd.Series:
 
 
 def load_indicators(index_close: pd.Series) -> pd.DataFrame:
-    """Point-in-time indicator table: a value appears only on the day it became public."""
+    """Point-in-time indicator table: a value appears only on the day it became public.
+
+    Parameters
+    ----------
+    index_close : pandas.Series
+        The index's closes (the volatility proxy before the VIX file starts).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indicators by publication date.
+    """
     from arch.data import core_cpi, default, wti
 
     vix = _vix_with_proxy(index_close)
@@ -115,6 +137,20 @@ def load_indicators(index_close: pd.Series) -> pd.DataFrame:
 def load_bundled(
     *, assets: list[str] | None = None, start: str = START, end: str = END
 ) -> MarketData:
+    """The bundled real universe: daily S&P 500 constituents with GICS sectors and indicators.
+
+    Parameters
+    ----------
+    assets : list of str, optional
+        Tickers to keep (default all).
+    start, end : str
+        Date range (ISO dates).
+
+    Returns
+    -------
+    MarketData
+        Prices, volumes, point-in-time indicators, the sector tree and the index.
+    """
     from skfolio.datasets import load_sp500_dataset, load_sp500_index
 
     origin = "bundled:skfolio.load_sp500_dataset"

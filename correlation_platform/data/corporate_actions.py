@@ -1,5 +1,7 @@
-"""Splits and cash dividends -> back-adjusted prices (the multiplicative factors of CRSP and
-Yahoo: 1/ratio for a split, 1 - D / P_{ex-1} for a cash dividend D).
+"""Splits and cash dividends -> back-adjusted prices.
+
+The multiplicative factors of CRSP and Yahoo: 1/ratio for a split, 1 - D / P_{ex-1} for
+a cash dividend D.
 
 ``actions.csv``: ``date, asset, type, value`` with ``type`` ``split`` (value = new shares
 per old share, 2 for a 2-for-1) or ``dividend`` (value = cash per share). ``date`` is the
@@ -21,12 +23,36 @@ ACTION_TYPES = ("split", "dividend")
 
 @dataclass(frozen=True)
 class Adjusted:
+    """Prices adjusted for corporate actions, and what was done.
+
+    Attributes
+    ----------
+    prices : pandas.DataFrame
+        Adjusted prices.
+    notes : tuple of str
+        One line per action applied.
+    factors : pandas.DataFrame
+        The cumulative adjustment factor per asset and date.
+    """
+
     prices: pd.DataFrame
     notes: tuple[str, ...]
     factors: pd.DataFrame  # one row per action: date, asset, type, value, factor
 
 
 def read_actions(path: Path) -> pd.DataFrame:
+    """Corporate actions from a CSV with columns ``date, asset, type, value``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The CSV file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Validated actions (unparseable dates and unknown types are refused).
+    """
     actions = pd.read_csv(path)
     missing = {"date", "asset", "type", "value"} - set(actions.columns)
     if missing:
@@ -62,6 +88,20 @@ def _error(act, origin: str, rule: str, detail: str) -> DataValidationError:
 
 
 def adjust_for_actions(prices: pd.DataFrame, actions: pd.DataFrame) -> Adjusted:
+    """Back-adjust prices for splits and dividends, so returns are total returns.
+
+    Parameters
+    ----------
+    prices : pandas.DataFrame
+        Raw closes (dates x assets).
+    actions : pandas.DataFrame
+        From :func:`read_actions` (``date``, ``asset``, ``type``, ``value``).
+
+    Returns
+    -------
+    Adjusted
+        Adjusted prices, notes and factors.
+    """
     origin = actions.attrs.get("origin", "<actions>")
     out = prices.copy()
     rows, notes = [], []

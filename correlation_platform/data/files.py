@@ -106,8 +106,11 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 
 def _parse_dates(frame: pd.DataFrame, origin: str, business_days: bool = True) -> pd.Series:
-    """The ``date`` column parsed; ``business_days`` refuses weekend dates (prices, not
-    indicators, which are dated by their reference period)."""
+    """The ``date`` column parsed.
+
+    ``business_days`` refuses weekend dates (prices, not indicators, which are dated by
+    their reference period).
+    """
     if "date" not in frame.columns:
         raise DataValidationError(
             "missing-date-column", "no 'date' column", origin=origin, column="date"
@@ -147,7 +150,18 @@ def _parse_dates(frame: pd.DataFrame, origin: str, business_days: bool = True) -
 
 
 def read_prices(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Wide or long price table -> (validated wide prices, volumes or None)."""
+    """Wide or long price table, validated.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        CSV or Parquet.
+
+    Returns
+    -------
+    tuple
+        Wide prices and volumes (None when the table has none).
+    """
     origin = str(path)
     raw = _read_table(path)
     dates = _parse_dates(raw, origin)
@@ -187,7 +201,25 @@ def read_prices(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
 def release_dates(
     reference: pd.DatetimeIndex, rule: dict, origin: str, column: str
 ) -> pd.DatetimeIndex:
-    """The day each observation becomes public, from its reference date and lag rule."""
+    """The day each observation becomes public, from its reference date and lag rule.
+
+    Parameters
+    ----------
+    reference : pandas.DatetimeIndex
+        Reference dates of the observations.
+    rule : dict
+        The lag rule (``lag_days`` or ``lag_business_days``, optionally with
+        ``after: period_end`` and ``frequency``; see the module docstring).
+    origin : str
+        File name, for messages.
+    column : str
+        Indicator name, for messages.
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        Publication dates.
+    """
     if not isinstance(rule, dict) or not ({"lag_days", "lag_business_days"} & set(rule)):
         raise DataValidationError(
             "indicator-without-release-lag",
@@ -219,6 +251,18 @@ def release_dates(
 
 
 def read_indicators(folder: Path) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Indicators and their release-lag rules from a folder.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        Holds ``indicators.csv``/``.parquet`` and ``indicators.yaml``.
+
+    Returns
+    -------
+    tuple
+        Indicators by publication date and the lag rule per column (empty when absent).
+    """
     path = _find(folder, "indicators")
     if path is None:
         return pd.DataFrame(), {}
@@ -267,6 +311,20 @@ def read_indicators(folder: Path) -> tuple[pd.DataFrame, dict[str, str]]:
 
 
 def read_sectors(folder: Path, assets: list[str]) -> pd.DataFrame:
+    """The sector tree of ``assets`` from ``sectors.csv`` (every asset must have a row).
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The data folder.
+    assets : list of str
+        The universe.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by asset, columns leaves -> root (empty when the file is absent).
+    """
     path = folder / "sectors.csv"
     if not path.exists():
         return pd.DataFrame()
@@ -293,6 +351,19 @@ def read_sectors(folder: Path, assets: list[str]) -> pd.DataFrame:
 
 
 def load_files(path: str | Path) -> MarketData:
+    """A universe from a folder of files (prices, optional volumes, indicators, sectors).
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder: ``prices.csv`` or ``prices.parquet``, and optionally ``indicators.*``
+        with ``indicators.yaml`` (release lags), ``sectors.csv`` and ``actions.csv``.
+
+    Returns
+    -------
+    MarketData
+        The validated universe; every problem names the file and row.
+    """
     folder = Path(path)
     prices_path = _find(folder, "prices")
     if prices_path is None:

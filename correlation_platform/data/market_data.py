@@ -14,8 +14,28 @@ class MarketData:
 
     ``indicators`` holds each value on the first day it was publicly known (release lags
     applied), so aligning it to trading days with a forward fill never looks ahead.
-    ``true_correlation`` exists only for synthetic markets: the conditional correlation of
-    the shocks on each day, the target a perfect forecaster would hit.
+
+    Attributes
+    ----------
+    prices : pandas.DataFrame
+        Closes, dates x assets.
+    volumes : pandas.DataFrame or None
+        Volumes, same shape, when the source has them.
+    indicators : pandas.DataFrame
+        Indicators by publication date.
+    sectors : pandas.DataFrame
+        The sector tree, indexed by asset, columns leaves -> root.
+    true_correlation : numpy.ndarray or None
+        Synthetic markets only: the conditional correlation of the shocks on each day, the
+        target a perfect forecaster would hit.
+    source : str
+        Where the data came from.
+    notes : tuple of str
+        What loading had to fix or drop.
+    benchmark : pandas.Series or None
+        The index's closes, when known.
+    release_lags : dict of str to str
+        The release-lag rule of each indicator, in words.
     """
 
     prices: pd.DataFrame
@@ -30,10 +50,12 @@ class MarketData:
 
     @property
     def assets(self) -> list[str]:
+        """The asset names, in column order."""
         return list(self.prices.columns)
 
     @property
     def dates(self) -> pd.DatetimeIndex:
+        """The price dates."""
         return pd.DatetimeIndex(self.prices.index)
 
 

@@ -26,7 +26,30 @@ def load_online(
     fetch: Fetch = http_fetch,
     min_history: int = MIN_HISTORY_DAYS,
 ) -> MarketData:
-    """``fred`` maps series id -> release-lag rule (same form as ``indicators.yaml``)."""
+    """A universe from Yahoo prices and FRED indicators (network needed).
+
+    Parameters
+    ----------
+    tickers : list of str
+        Yahoo tickers.
+    start, end : str
+        Date range (ISO dates).
+    fred : dict, optional
+        FRED series id -> release-lag rule (same form as ``indicators.yaml``).
+    sectors : dict of str to str, optional
+        Ticker -> sector.
+    api_key : str, optional
+        FRED API key.
+    fetch : callable, default http_fetch
+        ``fetch(url, params) -> bytes``.
+    min_history : int, default 60
+        Rows each asset needs.
+
+    Returns
+    -------
+    MarketData
+        The validated universe.
+    """
     prices, volumes = yahoo_prices(tickers, start, end, fetch=fetch)
     prices = validate_prices(prices, origin=f"yahoo:{','.join(tickers)}", min_history=min_history)
     fred = fred or {}

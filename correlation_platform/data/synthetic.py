@@ -36,7 +36,22 @@ FLOAT32_ABOVE = 50_000_000
 
 
 def block_correlation(n_assets: int, within: float, between: float) -> np.ndarray:
-    """Sector blocks: ``within`` inside a block, ``between`` across (PD if 1>within>=between>=0)."""
+    """Sector blocks: ``within`` inside a block, ``between`` across.
+
+    Positive definite if 1 > within >= between >= 0.
+
+    Parameters
+    ----------
+    n_assets : int
+        Assets, split into ``N_BLOCKS`` blocks.
+    within, between : float
+        Correlations inside and across blocks.
+
+    Returns
+    -------
+    numpy.ndarray
+        The N x N matrix.
+    """
     blocks = np.arange(n_assets) % N_BLOCKS
     r = np.where(blocks[:, None] == blocks[None, :], within, between)
     np.fill_diagonal(r, 1.0)
@@ -122,7 +137,18 @@ def _macro_indicators(dates: pd.DatetimeIndex, rng) -> tuple[pd.DataFrame, pd.Da
 
 
 def macro_correlation_level(standardised: pd.DataFrame) -> np.ndarray:
-    """Cross-block correlation implied by the indicators known at each close."""
+    """Cross-block correlation implied by the indicators known at each close.
+
+    Parameters
+    ----------
+    standardised : pandas.DataFrame
+        Standardised indicator values known at each close.
+
+    Returns
+    -------
+    numpy.ndarray
+        The level per day.
+    """
     index = MACRO_COEFS["intercept"] + sum(
         MACRO_COEFS[k] * standardised[k].to_numpy()
         for k in ("vix_like", "credit_like", "inflation_like")
@@ -141,8 +167,25 @@ def simulate_market(
 ) -> MarketData:
     """Simulate a market of ``kind`` (see ``KINDS``) with its ground-truth correlation.
 
-    ``break_day`` (``break`` only): the first row of the stress regime (default: two thirds
-    of the way through).
+    Parameters
+    ----------
+    n_assets : int, default 10
+        Assets.
+    n_days : int, default 1500
+        Trading days.
+    kind : str, default "regime"
+        ``constant``, ``regime``, ``dcc``, ``macro``, ``macro_null`` or ``break``.
+    seed : int, default 0
+        Random seed.
+    start : str, default "2000-01-03"
+        First date.
+    break_day : int, optional
+        ``break`` only: the first row of the stress regime (default two thirds of the way).
+
+    Returns
+    -------
+    MarketData
+        Prices, indicators, sectors and ``true_correlation``.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown synthetic kind {kind!r}; choose one of {KINDS}")

@@ -29,7 +29,22 @@ class DataValidationError(ValueError):
 def validate_prices(
     prices: pd.DataFrame, *, origin: str = "<prices>", min_history: int = MIN_HISTORY_DAYS
 ) -> pd.DataFrame:
-    """Check a wide price frame and return it as float64 with a ``date`` DatetimeIndex."""
+    """Check a wide price frame and return it as float64 with a ``date`` DatetimeIndex.
+
+    Parameters
+    ----------
+    prices : pandas.DataFrame
+        Dates x assets.
+    origin : str, default "<prices>"
+        The file, for messages.
+    min_history : int, default 60
+        Rows each asset needs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated prices.
+    """
     if not isinstance(prices.index, pd.DatetimeIndex):
         raise DataValidationError(
             "dates-not-datetime", "the index must be dates", origin=origin, column="date"
@@ -93,7 +108,17 @@ def validate_prices(
 def validate_indicators(
     indicators: pd.DataFrame, release_lags: dict[str, object], *, origin: str = "<indicators>"
 ) -> None:
-    """Every indicator must declare how long after its reference date it becomes public."""
+    """Every indicator must declare how long after its reference date it becomes public.
+
+    Parameters
+    ----------
+    indicators : pandas.DataFrame
+        The indicator table.
+    release_lags : dict
+        Indicator -> lag rule.
+    origin : str, default "<indicators>"
+        The file, for messages.
+    """
     for col in indicators.columns:
         if col not in release_lags:
             raise DataValidationError(
@@ -105,6 +130,17 @@ def validate_indicators(
 
 
 def validate_assets(requested: list[str], available: list[str], origin: str) -> None:
+    """Refuse requested assets the source does not have, naming them.
+
+    Parameters
+    ----------
+    requested : list of str
+        Assets asked for.
+    available : list of str
+        Assets the source has.
+    origin : str
+        The source, for messages.
+    """
     unknown = [a for a in requested if a not in available]
     if unknown:
         raise DataValidationError(

@@ -11,6 +11,18 @@ from scipy import stats
 
 @dataclass(frozen=True)
 class DMResult:
+    """A Diebold-Mariano test's outcome.
+
+    Attributes
+    ----------
+    statistic : float
+        The HLN-corrected statistic (negative: the first model has the lower loss).
+    pvalue : float
+        Two-sided p-value, Student-t(T - 1).
+    mean_difference : float
+        Mean of loss_a - loss_b.
+    """
+
     statistic: float
     pvalue: float
     mean_difference: float
@@ -22,6 +34,24 @@ def diebold_mariano(loss_a: np.ndarray, loss_b: np.ndarray, *, horizon: int = 1)
     Long-run variance by Newey-West with h-1 lags (h-step forecasts have MA(h-1) errors),
     Harvey-Leybourne-Newbold (1997) small-sample correction, Student-t(T-1) p-value.
     A negative statistic means model a has the lower loss.
+
+    Parameters
+    ----------
+    loss_a, loss_b : numpy.ndarray
+        Paired losses (non-finite pairs dropped).
+    horizon : int, default 1
+        Forecast horizon h.
+
+    Returns
+    -------
+    DMResult
+        Statistic, p-value and mean difference.
+
+    References
+    ----------
+    F. Diebold and R. Mariano (1995), "Comparing predictive accuracy", JBES 13(3);
+    D. Harvey, S. Leybourne and P. Newbold (1997), "Testing the equality of prediction mean
+    squared errors", IJF 13(2).
     """
     d = np.asarray(loss_a, float) - np.asarray(loss_b, float)
     d = d[np.isfinite(d)]
@@ -54,7 +84,30 @@ def model_confidence_set(
     reps: int = 1000,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Hansen-Lunde-Nason MCS via ``arch.bootstrap.MCS``: p-value and membership per model."""
+    """Hansen-Lunde-Nason MCS via ``arch.bootstrap.MCS``: p-value and membership per model.
+
+    Parameters
+    ----------
+    losses : pandas.DataFrame
+        Date x model losses.
+    size : float, default 0.10
+        Size of the test (models with p >= size are in the set).
+    block_size : int, optional
+        Bootstrap block length (default round(T^(1/3)), at least 2).
+    reps : int, default 1000
+        Bootstrap replications.
+    seed : int, default 0
+        Bootstrap seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``mcs_pvalue`` and ``in_mcs`` per model.
+
+    References
+    ----------
+    P. Hansen, A. Lunde and J. Nason (2011), "The model confidence set", Econometrica 79(2).
+    """
     from arch.bootstrap import MCS
 
     clean = losses.replace([np.inf, -np.inf], np.nan).dropna()
@@ -70,7 +123,24 @@ def model_confidence_set(
 def comparison_table(
     losses: pd.DataFrame, benchmark: str, horizon: int, *, size: float = 0.10
 ) -> pd.DataFrame:
-    """Mean loss, DM vs the benchmark and MCS membership, one row per model (best first)."""
+    """Mean loss, DM vs the benchmark and MCS membership, one row per model (best first).
+
+    Parameters
+    ----------
+    losses : pandas.DataFrame
+        Date x model losses on common dates.
+    benchmark : str
+        The column every model is tested against.
+    horizon : int
+        DM lag order (overlap of the label windows).
+    size : float, default 0.10
+        MCS size.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``mean_loss``, ``dm_stat``, ``dm_pvalue``, ``mcs_pvalue``, ``in_mcs`` per model.
+    """
     rows = {}
     for model in losses.columns:
         row = {"mean_loss": float(losses[model].mean())}

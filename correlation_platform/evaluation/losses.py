@@ -1,5 +1,8 @@
-"""Forecast losses: statistical (Frobenius, QLIKE, correlation-matrix distance) and economic
-(realised variance of the global minimum-variance portfolio built from the forecast)."""
+"""Forecast losses: statistical and economic.
+
+Statistical: Frobenius, QLIKE, correlation-matrix distance. Economic: the realised
+variance of the global minimum-variance portfolio built from the forecast.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +15,38 @@ LOSSES = ("frobenius", "qlike", "cmd", "gmv_variance")
 
 
 def frobenius_losses(predicted: np.ndarray, realized: np.ndarray) -> np.ndarray:
+    """Frobenius distance of each forecast to its realised matrix.
+
+    Parameters
+    ----------
+    predicted : numpy.ndarray
+        T x N x N forecasts.
+    realized : numpy.ndarray
+        T x N x N realised correlations.
+
+    Returns
+    -------
+    numpy.ndarray
+        One loss per forecast.
+    """
     return np.array([frobenius_distance(p, r) for p, r in zip(predicted, realized, strict=True)])
 
 
 def cmd_losses(predicted: np.ndarray, realized: np.ndarray) -> np.ndarray:
+    """Correlation matrix distance (Herdin-Bonek) of each forecast to its realised matrix.
+
+    Parameters
+    ----------
+    predicted : numpy.ndarray
+        T x N x N forecasts.
+    realized : numpy.ndarray
+        T x N x N realised correlations.
+
+    Returns
+    -------
+    numpy.ndarray
+        One loss per forecast.
+    """
     return np.array(
         [correlation_matrix_distance(p, r) for p, r in zip(predicted, realized, strict=True)]
     )
@@ -27,7 +58,26 @@ def qlike_losses(
     """QLIKE (Stein up to a constant): log|S_hat| + tr(S_hat^-1 S), S = D R D.
 
     Robust to the noise in the realised matrix (Patton 2011) and defined when it is
-    singular. With ``vols`` (len x N) both matrices are scaled to covariances.
+    singular.
+
+    Parameters
+    ----------
+    predicted : numpy.ndarray
+        T x N x N forecasts.
+    realized : numpy.ndarray
+        T x N x N realised correlations.
+    vols : numpy.ndarray, optional
+        T x N volatilities; with them both matrices are scaled to covariances.
+
+    Returns
+    -------
+    numpy.ndarray
+        One loss per forecast.
+
+    References
+    ----------
+    A. Patton (2011), "Volatility forecast comparison using imperfect volatility proxies",
+    Journal of Econometrics 160(1).
     """
     out = np.empty(len(predicted))
     for k, (p, r) in enumerate(zip(predicted, realized, strict=True)):
@@ -40,7 +90,20 @@ def qlike_losses(
 
 
 def gmv_weights(corr: np.ndarray, vols: np.ndarray) -> np.ndarray:
-    """Unconstrained global minimum-variance weights of D R D (closed form)."""
+    """Unconstrained global minimum-variance weights of D R D (closed form).
+
+    Parameters
+    ----------
+    corr : numpy.ndarray
+        N x N correlation.
+    vols : numpy.ndarray
+        Volatilities.
+
+    Returns
+    -------
+    numpy.ndarray
+        Weights summing to 1.
+    """
     cov = corr * np.outer(vols, vols)
     x = np.linalg.solve(cov, np.ones(len(vols)))
     return x / x.sum()
@@ -49,7 +112,27 @@ def gmv_weights(corr: np.ndarray, vols: np.ndarray) -> np.ndarray:
 def gmv_variance_losses(
     predicted: np.ndarray, vols: np.ndarray, future_returns: list[np.ndarray]
 ) -> np.ndarray:
-    """Realised variance (annualised) of the GMV portfolio of each forecast over its horizon."""
+    """Realised variance (annualised) of the GMV portfolio of each forecast over its horizon.
+
+    Parameters
+    ----------
+    predicted : numpy.ndarray
+        T x N x N correlation forecasts.
+    vols : numpy.ndarray
+        T x N daily volatilities known at each forecast.
+    future_returns : list of numpy.ndarray
+        The h x N returns of each forecast's holding period.
+
+    Returns
+    -------
+    numpy.ndarray
+        One realised variance per forecast.
+
+    References
+    ----------
+    R. Engle and R. Colacito (2006), "Testing and valuing dynamic correlations for asset
+    allocation", JBES 24(2).
+    """
     out = np.empty(len(predicted))
     for k, (p, v, fut) in enumerate(zip(predicted, vols, future_returns, strict=True)):
         w = gmv_weights(p, v)

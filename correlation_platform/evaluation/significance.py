@@ -117,13 +117,37 @@ def _paired(returns_a, returns_b) -> tuple[np.ndarray, np.ndarray]:
 
 
 def newey_west_lags(n_obs: int) -> int:
-    """Newey and West's (1994) plug-in rule for the Bartlett kernel: floor(4 (T/100)^(2/9))."""
+    """Newey and West's (1994) plug-in lag rule for the Bartlett kernel: floor(4 (T/100)^(2/9)).
+
+    Parameters
+    ----------
+    n_obs : int
+        Sample size T.
+
+    Returns
+    -------
+    int
+        The lag order.
+    """
     return int(np.floor(4.0 * (n_obs / 100.0) ** (2.0 / 9.0)))
 
 
 def block_size_rule(n_obs: int) -> int:
-    """Circular block length for the bootstrap: round(T^(1/3)), at least 2 (the rate that
-    minimises the bootstrap variance estimator's error for smooth functions of means)."""
+    """Circular block length for the bootstrap: round(T^(1/3)), at least 2.
+
+    The rate that minimises the bootstrap variance estimator's error for smooth functions
+    of means.
+
+    Parameters
+    ----------
+    n_obs : int
+        Sample size T.
+
+    Returns
+    -------
+    int
+        The block length.
+    """
     return max(2, round(n_obs ** (1.0 / 3.0)))
 
 
@@ -352,8 +376,28 @@ def probabilistic_sharpe_ratio(returns, *, benchmark_sharpe: float = 0.0) -> Sha
 
 
 def expected_maximum_sharpe(n_trials: int, trials_sharpe_variance: float) -> float:
-    """Expected maximum per-period Sharpe ratio of ``n_trials`` unskilled trials:
-    sqrt(V) ((1 - g) Phi^-1(1 - 1/K) + g Phi^-1(1 - 1/(K e))), g = Euler-Mascheroni."""
+    """Expected maximum per-period Sharpe ratio of ``n_trials`` unskilled trials.
+
+    sqrt(V) ((1 - g) Phi^-1(1 - 1/K) + g Phi^-1(1 - 1/(K e))), g the Euler-Mascheroni
+    constant.
+
+    Parameters
+    ----------
+    n_trials : int
+        K, the configurations tried.
+    trials_sharpe_variance : float
+        V, the variance of the trials' Sharpe ratios.
+
+    Returns
+    -------
+    float
+        The expected maximum.
+
+    References
+    ----------
+    D. Bailey and M. Lopez de Prado (2014), "The deflated Sharpe ratio", Journal of
+    Portfolio Management 40(5).
+    """
     if int(n_trials) < 2:
         raise ValueError(f"n_trials must be >= 2 (configurations tried), got {n_trials}")
     if not trials_sharpe_variance >= 0:

@@ -15,12 +15,21 @@ import numpy as np
 
 @dataclass(frozen=True)
 class TimeSplit:
+    """Positions of the train, validation and test blocks.
+
+    Attributes
+    ----------
+    train, validation, test : numpy.ndarray
+        Row positions, consecutive and purged.
+    """
+
     train: np.ndarray
     validation: np.ndarray
     test: np.ndarray
 
     @property
     def train_end(self) -> int:
+        """The last training position."""
         return int(self.train[-1])
 
 
@@ -28,8 +37,25 @@ EMBARGO = 5
 
 
 def purged_end(block_start: int, horizon: int, *, embargo: int = EMBARGO) -> int:
-    """Last training position allowed before a block starting at ``block_start``: its label
-    window (t+1..t+h) ends before the block, then ``embargo`` more rows are skipped."""
+    """Last training position allowed before a block starting at ``block_start``.
+
+    Its label window (t+1..t+h) ends before the block, then ``embargo`` more rows are
+    skipped.
+
+    Parameters
+    ----------
+    block_start : int
+        First position of the block.
+    horizon : int
+        Label window length.
+    embargo : int, default 5
+        Extra rows skipped.
+
+    Returns
+    -------
+    int
+        The last allowed training position.
+    """
     return block_start - horizon - embargo - 1
 
 
@@ -42,7 +68,26 @@ def train_validation_test(
     embargo: int = EMBARGO,
     min_train: int = 252,
 ) -> TimeSplit:
-    """Three consecutive blocks of forecast dates; every label window stays inside its block."""
+    """Three consecutive blocks of forecast dates; every label window stays inside its block.
+
+    Parameters
+    ----------
+    n_obs : int
+        Rows of returns.
+    horizon : int
+        Label window length.
+    validation_fraction, test_fraction : float, default 0.2
+        Shares of the usable rows.
+    embargo : int, default 5
+        Rows skipped after each purge.
+    min_train : int, default 252
+        Rows the training block needs.
+
+    Returns
+    -------
+    TimeSplit
+        The blocks.
+    """
     usable = n_obs - horizon  # forecast dates whose label window closes inside the data
     n_test = int(usable * test_fraction)
     n_val = int(usable * validation_fraction)
@@ -68,7 +113,28 @@ def walk_forward(
     embargo: int = EMBARGO,
     stop: int | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Expanding-window folds over positions [min_train, stop): (train, validation) each purged."""
+    """Expanding-window folds over positions [min_train, stop), each purged.
+
+    Parameters
+    ----------
+    n_obs : int
+        Rows of returns.
+    horizon : int
+        Label window length.
+    n_folds : int, default 3
+        Validation blocks.
+    min_train : int, default 252
+        Rows before the first block.
+    embargo : int, default 5
+        Rows skipped after each purge.
+    stop : int, optional
+        End of the walked range (default ``n_obs - horizon``).
+
+    Returns
+    -------
+    list of tuple
+        (train positions, validation positions) per fold.
+    """
     stop = (n_obs - horizon) if stop is None else stop
     edges = np.linspace(min_train + horizon + embargo + 1, stop, n_folds + 1).astype(int)
     folds = []

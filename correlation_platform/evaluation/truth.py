@@ -19,8 +19,31 @@ def truth_losses(
     step: int = 5,
     params: dict[str, dict] | None = None,
 ) -> pd.Series:
-    """Mean Frobenius distance between each forecast made after ``split`` and the true
-    correlation averaged over its horizon. Models are fitted on rows before ``split`` only."""
+    """Mean Frobenius distance of each family's forecasts to the true correlation.
+
+    Each forecast made after ``split`` is compared with the true correlation averaged over
+    its horizon; models are fitted on rows before ``split`` only.
+
+    Parameters
+    ----------
+    market : MarketData
+        A synthetic market (with ``true_correlation``).
+    names : tuple of str
+        Families.
+    split : int
+        First forecast row; fits see rows before it.
+    horizon : int, default 21
+        Days averaged over.
+    step : int, default 5
+        Rows between forecasts.
+    params : dict, optional
+        Family -> hyper-parameters.
+
+    Returns
+    -------
+    pandas.Series
+        Mean distance per family.
+    """
     if market.true_correlation is None:
         raise ValueError("truth scoring needs a synthetic market (true_correlation)")
     r = simple_returns(market.prices)

@@ -9,6 +9,16 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class CleaningResult:
+    """Cleaned prices and what cleaning did.
+
+    Attributes
+    ----------
+    prices : pandas.DataFrame
+        The cleaned prices.
+    report : pandas.DataFrame
+        One row per decision: action, asset, detail.
+    """
+
     prices: pd.DataFrame
     report: pd.DataFrame  # one row per decision: action, asset, detail
 
@@ -20,6 +30,20 @@ def clean_prices(
 
     Rows before every remaining asset has its first price are dropped rather than filled,
     so no price is invented before it existed.
+
+    Parameters
+    ----------
+    prices : pandas.DataFrame
+        Raw closes.
+    max_missing_fraction : float, default 0.10
+        Assets missing more often are dropped.
+    ffill_limit : int, default 5
+        Longest gap filled forward.
+
+    Returns
+    -------
+    CleaningResult
+        Prices and the report.
     """
     decisions: list[dict[str, str]] = []
     missing = prices.isna().mean()

@@ -10,6 +10,18 @@ def align_indicators(indicators: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.Da
 
     ``indicators`` holds each value on its release day; a release on a non-trading day is
     first usable on the next trading day. Only forward fills: nothing is back-filled.
+
+    Parameters
+    ----------
+    indicators : pandas.DataFrame
+        Values by release date.
+    dates : pandas.DatetimeIndex
+        Trading days.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Dates x indicators.
     """
     if indicators.empty:
         return pd.DataFrame(index=dates)

@@ -14,7 +14,15 @@ class TrainWindowScaler:
     """Min-max to [0, 1] with the training window's min and max; optional PCA on top.
 
     ``fit`` sees only rows up to ``train_end``; later rows may fall outside [0, 1], which
-    is information (a new extreme), not an error. ``clip`` bounds them if a model needs it.
+    is information (a new extreme), not an error.
+
+    Parameters
+    ----------
+    n_components : int, optional
+        Principal components kept (fitted on the training window); None keeps the scaled
+        columns.
+    clip : bool, default False
+        Bound later rows to [0, 1] if a model needs it.
     """
 
     n_components: int | None = None
@@ -27,6 +35,20 @@ class TrainWindowScaler:
     def fit(
         self, frame: pd.DataFrame, train_end: pd.Timestamp | str | None = None
     ) -> TrainWindowScaler:
+        """Learn the minima, ranges (and PCA) on rows up to ``train_end`` only.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Dates x features.
+        train_end : pandas.Timestamp or str, optional
+            Last training row (default the whole frame).
+
+        Returns
+        -------
+        TrainWindowScaler
+            ``self``, fitted.
+        """
         train = frame if train_end is None else frame.loc[:train_end]
         if train.empty:
             raise ValueError("no training rows before train_end")
@@ -44,6 +66,18 @@ class TrainWindowScaler:
         return scaled.clip(0.0, 1.0) if self.clip else scaled
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Scale with the training window's statistics (and project on its PCA).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Dates x the fitted features.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Scaled features, or ``pc1..pcK`` with ``n_components``.
+        """
         if self.mins_ is None:
             raise RuntimeError("fit the scaler on the training window first")
         scaled = self._scale(frame)

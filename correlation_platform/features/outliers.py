@@ -49,9 +49,11 @@ class Winsorized:
 def _warm_up_with_pooled_stats(
     x: np.ndarray, med: np.ndarray, mad: np.ndarray, min_periods: int
 ) -> None:
-    """Fill the per-asset warm-up rows (fewer than ``min_periods`` observations) with the
-    median and MAD of every asset's returns so far, so a bad tick in the first weeks of a
-    series is caught too; point in time (rows up to t only)."""
+    """Fill the per-asset warm-up rows (fewer than ``min_periods`` observations).
+
+    They get the median and MAD of every asset's returns so far, so a bad tick in the first
+    weeks of a series is caught too; point in time (rows up to t only).
+    """
     for t in range(min(min_periods, len(x))):
         missing = ~np.isfinite(med[t]) | ~np.isfinite(mad[t])
         if not missing.any():

@@ -11,10 +11,26 @@ PAIR_WINDOWS = (21, 63, 252)
 def trailing_correlations(
     x: np.ndarray, positions: np.ndarray, window: int, *, min_periods: int | None = None
 ) -> np.ndarray:
-    """Sample correlation of the rows (p - window, p] for each position p: (len, N, N).
+    """Sample correlation of the rows (p - window, p] for each position p.
 
     Positions with fewer than ``min_periods`` rows (default ``window``) give NaN, and so do
     the row and column of an asset with zero variance in its window.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Returns, T x N.
+    positions : numpy.ndarray
+        As-of rows.
+    window : int
+        Rows per window.
+    min_periods : int, optional
+        Rows needed (default ``window``).
+
+    Returns
+    -------
+    numpy.ndarray
+        (len(positions), N, N).
     """
     need = window if min_periods is None else min_periods
     n = x.shape[1]
@@ -34,7 +50,22 @@ def trailing_correlations(
 def pair_correlation_features(
     returns: pd.DataFrame, dates: pd.Index, *, windows: tuple[int, ...] = PAIR_WINDOWS
 ) -> dict[int, np.ndarray]:
-    """{window: array (len(dates), N(N-1)/2)} of upper-triangle trailing correlations."""
+    """Upper-triangle trailing correlations at several windows.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Daily returns.
+    dates : pandas.Index
+        As-of dates.
+    windows : tuple of int, default PAIR_WINDOWS
+        Trailing windows.
+
+    Returns
+    -------
+    dict of int to numpy.ndarray
+        Window -> (len(dates), N(N-1)/2) array.
+    """
     x = returns.to_numpy(dtype=float)
     positions = pd.DatetimeIndex(returns.index).get_indexer(pd.DatetimeIndex(dates))
     if np.any(positions < 0):

@@ -19,6 +19,18 @@ def average_trailing_correlation(returns: pd.DataFrame, *, window: int = 63) -> 
     Never forms the N x N matrix: with Z the window's standardised returns (w x N),
     sum_ij R_ij = ||Z 1||^2 / (w-1) and sum_ij R_ij^2 = ||Z Z'||_F^2 / (w-1)^2, so a date
     costs O(w^2 N) instead of O(w N^2).
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Daily returns.
+    window : int, default 63
+        Trailing rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Mean and dispersion columns by date.
     """
     x = returns.to_numpy(dtype=float)
     n = x.shape[1]
@@ -44,10 +56,23 @@ def average_trailing_correlation(returns: pd.DataFrame, *, window: int = 63) -> 
 
 
 def build_feature_panel(returns: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
-    """Vols at several windows, EWMA vol, average correlation and its dispersion, return
-    dispersion, and each indicator's level and 21-day change, as known at each close.
+    """The market features known at each close.
 
-    No normalisation here: scaling is fitted by each model on its own training window.
+    Volatilities at several windows, EWMA volatility, average correlation and its
+    dispersion, return dispersion, and each indicator's level and 21-day change. No
+    normalisation here: scaling is fitted by each model on its own training window.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Daily returns.
+    indicators : pandas.DataFrame
+        Indicators by release date.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Dates x features.
     """
     feats: dict[str, pd.Series] = {}
     for w in VOL_WINDOWS:

@@ -15,6 +15,20 @@ def forward_realized_correlation(
 
     Only dates with a full forward window are returned. These are targets: no feature
     may be built from them.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Daily returns.
+    horizon : int, default 21
+        Days per window.
+    dates : pandas.Index, optional
+        Dates t (default every row).
+
+    Returns
+    -------
+    tuple
+        The (len, N, N) matrices and the dates kept.
     """
     x = returns.to_numpy(dtype=float)
     idx = pd.DatetimeIndex(returns.index)
@@ -34,7 +48,22 @@ def forward_realized_correlation(
 def realized_correlation_frame(
     returns: pd.DataFrame, *, horizon: int = 21, step: int = 1
 ) -> pd.DataFrame:
-    """Forward realised correlations as a date x pair frame (upper triangle, ``A|B`` columns)."""
+    """Forward realised correlations as a date x pair frame (upper triangle, ``A|B`` columns).
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Daily returns.
+    horizon : int, default 21
+        Days per window.
+    step : int, default 1
+        Rows between dates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Date x pair.
+    """
     dates = returns.index[::step]
     mats, kept = forward_realized_correlation(returns, horizon=horizon, dates=dates)
     return matrices_to_pairs(mats, kept, returns.columns)

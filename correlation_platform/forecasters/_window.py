@@ -31,7 +31,7 @@ def to_correlation(cov: np.ndarray) -> np.ndarray:
 
 
 def rank_one_update(a: np.ndarray, alpha: float, v: np.ndarray) -> None:
-    """a += alpha v v' in place (BLAS dger, one pass, no N x N temporary).
+    """Add alpha v v' to ``a`` in place (BLAS dger, one pass, no N x N temporary).
 
     ``a`` must be symmetric and C- or F-contiguous: a C-ordered array is updated through
     its F-ordered transpose, which is the same matrix because the update is symmetric.

@@ -249,8 +249,11 @@ class CorrelationForecaster(BaseEstimator, abc.ABC):
         positions: np.ndarray,
         horizon: int,
     ) -> Iterator[np.ndarray]:
-        """Raw forecasts at increasing ``positions``, one at a time; streaming families
-        override this, the others run their batch path on chunks of ``PATH_CHUNK`` dates."""
+        """Raw forecasts at increasing ``positions``, one at a time.
+
+        Streaming families override this, the others run their batch path on chunks
+        of ``PATH_CHUNK`` dates.
+        """
         for start in range(0, len(positions), PATH_CHUNK):
             yield from self._path(returns, features, positions[start : start + PATH_CHUNK], horizon)
 

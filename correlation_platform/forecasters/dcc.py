@@ -72,7 +72,7 @@ def _refuse_collinear(qbar: np.ndarray, assets: list[str]) -> None:
 
 
 def _backcast(eps: np.ndarray) -> np.ndarray:
-    """arch's GARCH backcast: weights 0.94^k on the first 75 squared residuals (per column)."""
+    """The GARCH backcast of arch: weights 0.94^k on the first 75 squared residuals, per column."""
     tau = min(BACKCAST_TAU, len(eps))
     w = 0.94 ** np.arange(tau)
     w = w / w.sum()
@@ -80,9 +80,19 @@ def _backcast(eps: np.ndarray) -> np.ndarray:
 
 
 def garch_filter(x: np.ndarray, params: np.ndarray) -> np.ndarray:
-    """Standardised residuals of returns ``x`` (T x N, decimal) under fixed GARCH params.
+    """Standardised residuals of returns ``x`` under fixed GARCH(1,1) parameters.
 
-    ``params`` rows: (mu, omega, alpha, beta) per asset, in percent units.
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Returns, T x N, decimal.
+    params : numpy.ndarray
+        (mu, omega, alpha, beta) per asset, in percent units.
+
+    Returns
+    -------
+    numpy.ndarray
+        Residuals over conditional volatility, T x N.
     """
     eps = x * SCALE - params[:, 0]
     z = np.empty_like(eps)
@@ -118,8 +128,11 @@ def _q_path_cdcc(z: np.ndarray, a: float, b: float, s: np.ndarray) -> np.ndarray
 def _q_steps(
     z: np.ndarray, a: float, b: float, qbar: np.ndarray, cdcc: bool
 ) -> Iterator[np.ndarray]:
-    """Q_{t+1} after each row t of ``z``, in one matrix updated in place (copy to keep):
-    Q_{t+1} = (1 - a - b) Qbar + a e e' + b Q_t, e = z_t (DCC) or diag(Q_t)^(1/2) z_t (cDCC)."""
+    """Q_{t+1} after each row t of ``z``, in one matrix updated in place (copy to keep).
+
+    Q_{t+1} = (1 - a - b) Qbar + a e e' + b Q_t, e = z_t (DCC) or diag(Q_t)^(1/2) z_t
+    (cDCC).
+    """
     drift = (1 - a - b) * qbar
     q = np.array(qbar, dtype=float, order="F")
     for zt in z:
@@ -133,7 +146,24 @@ def _q_steps(
 def correlation_loglik(
     z: np.ndarray, a: float, b: float, qbar: np.ndarray, *, cdcc: bool = False
 ) -> float:
-    """Engle's correlation log-likelihood: -0.5 sum_t (log|R_t| + z'R^-1 z - z'z)."""
+    """Engle's correlation log-likelihood: -0.5 sum_t (log|R_t| + z'R^-1 z - z'z).
+
+    Parameters
+    ----------
+    z : numpy.ndarray
+        Standardised residuals, T x N.
+    a, b : float
+        DCC parameters.
+    qbar : numpy.ndarray
+        The correlation target.
+    cdcc : bool, default False
+        Aielli's corrected recursion.
+
+    Returns
+    -------
+    float
+        The log-likelihood.
+    """
     t, n = z.shape
     q = _q_path(z, a, b, qbar, cdcc)[:-1].reshape(t, n, n)
     d = np.sqrt(np.einsum("tii->ti", q))
@@ -145,7 +175,27 @@ def correlation_loglik(
 
 
 def composite_loglik(z: np.ndarray, a: float, b: float, qbar: np.ndarray) -> float:
-    """Sum of bivariate DCC likelihoods over contiguous pairs (i, i+1)."""
+    """Sum of bivariate DCC likelihoods over contiguous pairs (i, i+1).
+
+    Parameters
+    ----------
+    z : numpy.ndarray
+        Standardised residuals, T x N.
+    a, b : float
+        DCC parameters.
+    qbar : numpy.ndarray
+        The correlation target.
+
+    Returns
+    -------
+    float
+        The composite log-likelihood.
+
+    References
+    ----------
+    C. Pakel, N. Shephard, K. Sheppard and R. Engle (2021), "Fitting vast dimensional
+    time-varying covariance models", JBES 39(3).
+    """
     zi, zj = z[:, :-1], z[:, 1:]
     idx = np.arange(z.shape[1] - 1)
     parts = []

@@ -15,8 +15,24 @@ from correlation_platform.params import Interval
 def marcenko_pastur_variance(
     eigenvalues: np.ndarray, q: float, *, bandwidth: float = 0.01
 ) -> float:
-    """Noise variance sigma^2 whose Marcenko-Pastur density best fits the eigenvalues' KDE
-    (Lopez de Prado 2020, ch. 2): least squares on 1,000 points of the MP support."""
+    """Noise variance whose Marcenko-Pastur density best fits the eigenvalues' KDE.
+
+    Least squares on 1,000 points of the MP support (Lopez de Prado 2020, ch. 2).
+
+    Parameters
+    ----------
+    eigenvalues : numpy.ndarray
+        Eigenvalues of a correlation matrix.
+    q : float
+        T / N of the sample.
+    bandwidth : float, default 0.01
+        Gaussian KDE bandwidth.
+
+    Returns
+    -------
+    float
+        sigma^2 in (0, 1).
+    """
 
     def loss(v: np.ndarray) -> float:
         var = float(v[0])
@@ -31,7 +47,20 @@ def marcenko_pastur_variance(
 
 
 def denoise_correlation(corr: np.ndarray, q: float) -> tuple[np.ndarray, int]:
-    """Replace eigenvalues below the MP edge by their average; (correlation, n signal factors)."""
+    """Replace the eigenvalues below the Marcenko-Pastur edge by their average.
+
+    Parameters
+    ----------
+    corr : numpy.ndarray
+        N x N sample correlation.
+    q : float
+        T / N of the sample.
+
+    Returns
+    -------
+    tuple
+        The denoised correlation and the number of signal factors.
+    """
     lam, vec = np.linalg.eigh(corr)
     lam, vec = lam[::-1], vec[:, ::-1]
     var = marcenko_pastur_variance(lam, q)

@@ -32,12 +32,37 @@ ANCHOR_FEATURE = 1  # z_corr_63: the network learns a correction to it
 
 
 class PairLSTM(nn.Module):
+    """One LSTM layer and a linear head, predicting a pair's Fisher z.
+
+    The output is added to the sequence's last anchor feature (the pair's trailing
+    correlation), so the network learns the correction to it.
+
+    Parameters
+    ----------
+    n_features : int
+        Features per step.
+    hidden : int
+        Hidden units.
+    """
+
     def __init__(self, n_features: int, hidden: int):
         super().__init__()
         self.lstm = nn.LSTM(n_features, hidden, batch_first=True)
         self.head = nn.Linear(hidden, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The predicted Fisher z of each sequence.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Sequences, (batch, seq_len, n_features).
+
+        Returns
+        -------
+        torch.Tensor
+            (batch,) predictions.
+        """
         out, _ = self.lstm(x)
         return self.head(out[:, -1, :]).squeeze(-1) + x[:, -1, ANCHOR_FEATURE]
 

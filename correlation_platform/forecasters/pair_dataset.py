@@ -25,12 +25,34 @@ EWMA_DECAY = 0.97
 
 @dataclass
 class PairFeatureBuilder:
-    """Builds pair features; ``fit`` learns the market-feature scaling on training rows."""
+    """Builds pair features; ``fit`` learns the market-feature scaling on training rows.
+
+    Parameters
+    ----------
+    market_columns : list of str, optional
+        Market features used (set by ``fit``).
+    scaler : TrainWindowScaler, optional
+        Their scaling (set by ``fit``).
+    """
 
     market_columns: list[str] | None = None
     scaler: TrainWindowScaler | None = None
 
     def fit(self, features: pd.DataFrame | None, train_end: pd.Timestamp) -> PairFeatureBuilder:
+        """Learn the market features' scaling on rows up to ``train_end``.
+
+        Parameters
+        ----------
+        features : pandas.DataFrame or None
+            The feature panel.
+        train_end : pandas.Timestamp
+            Last row whose label is known at fit time.
+
+        Returns
+        -------
+        PairFeatureBuilder
+            ``self``, fitted.
+        """
         if features is not None and features.shape[1]:
             self.market_columns = list(features.columns)
             self.scaler = TrainWindowScaler().fit(features[self.market_columns], train_end)
@@ -38,13 +60,29 @@ class PairFeatureBuilder:
 
     @property
     def names(self) -> list[str]:
+        """Feature names, in the order of the built array's last axis."""
         pair = [f"z_corr_{w}" for w in PAIR_WINDOWS] + ["z_corr_ewma", "vol_min", "vol_max"]
         return pair + [f"mkt_{c}" for c in (self.market_columns or [])]
 
     def build(
         self, returns: pd.DataFrame, features: pd.DataFrame | None, positions: np.ndarray
     ) -> np.ndarray:
-        """Array (len(positions), n_pairs, n_features)."""
+        """Pair features at each position: trailing Fisher z, EWMA z, volatilities, market features.
+
+        Parameters
+        ----------
+        returns : pandas.DataFrame
+            Daily returns.
+        features : pandas.DataFrame or None
+            The feature panel.
+        positions : numpy.ndarray
+            As-of rows.
+
+        Returns
+        -------
+        numpy.ndarray
+            (len(positions), n_pairs, n_features).
+        """
         x = returns.to_numpy(dtype=float)
         n = x.shape[1]
         iu = np.triu_indices(n, 1)
@@ -94,7 +132,24 @@ def _trailing_vol(x: np.ndarray, positions: np.ndarray, window: int) -> np.ndarr
 def training_positions(
     returns: pd.DataFrame, horizon: int, step: int, min_history: int
 ) -> np.ndarray:
-    """Dates (as row positions) whose label window closes inside ``returns``."""
+    """Dates (as row positions) whose label window closes inside ``returns``.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Daily returns.
+    horizon : int
+        Days per label window.
+    step : int
+        Rows between training dates.
+    min_history : int
+        Rows before the first one.
+
+    Returns
+    -------
+    numpy.ndarray
+        The positions.
+    """
     last = len(returns) - 1 - horizon
     if last < min_history:
         raise ValueError(
@@ -104,6 +159,22 @@ def training_positions(
 
 
 def pair_targets(returns: pd.DataFrame, positions: np.ndarray, horizon: int) -> np.ndarray:
+    """The Fisher z of each pair's realised correlation over the horizon after each position.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Daily returns.
+    positions : numpy.ndarray
+        Training rows.
+    horizon : int
+        Days per label window.
+
+    Returns
+    -------
+    numpy.ndarray
+        (len(positions), N(N-1)/2) labels.
+    """
     realized, _ = forward_realized_correlation(
         returns, horizon=horizon, dates=returns.index[positions]
     )
@@ -112,7 +183,20 @@ def pair_targets(returns: pd.DataFrame, positions: np.ndarray, horizon: int) -> 
 
 
 def pairs_to_matrix(z_pairs: np.ndarray, n: int) -> np.ndarray:
-    """(len, n_pairs) Fisher z -> (len, n, n) correlation-like matrices (to be repaired)."""
+    """Per-pair Fisher z back to correlation-like matrices (to be repaired).
+
+    Parameters
+    ----------
+    z_pairs : numpy.ndarray
+        (len, N(N-1)/2) predictions.
+    n : int
+        Assets.
+
+    Returns
+    -------
+    numpy.ndarray
+        (len, n, n) with a unit diagonal.
+    """
     iu = np.triu_indices(n, 1)
     out = np.repeat(np.eye(n)[None], len(z_pairs), axis=0)
     rho = np.tanh(z_pairs)

@@ -15,7 +15,18 @@ METHODS = ("linear", "nonlinear")
 
 
 def ledoit_wolf_identity(x: np.ndarray) -> tuple[np.ndarray, float]:
-    """Ledoit-Wolf (2004) towards mu * I; x demeaned (T x N). Returns (covariance, intensity)."""
+    """Ledoit-Wolf (2004) shrinkage towards mu I.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Demeaned returns, T x N.
+
+    Returns
+    -------
+    tuple
+        The shrunk covariance and the intensity (equal to scikit-learn's ``LedoitWolf``).
+    """
     t, n = x.shape
     s = x.T @ x / t
     mu = np.trace(s) / n
@@ -27,7 +38,18 @@ def ledoit_wolf_identity(x: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def ledoit_wolf_constant_correlation(x: np.ndarray) -> tuple[np.ndarray, float]:
-    """Ledoit-Wolf (2004, "Honey, I shrunk") towards the constant-correlation matrix."""
+    """Ledoit-Wolf (2004, "Honey, I shrunk") towards the constant-correlation matrix.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Demeaned returns, T x N.
+
+    Returns
+    -------
+    tuple
+        The shrunk covariance and the intensity.
+    """
     t, n = x.shape
     s = x.T @ x / t
     sd = np.sqrt(np.diag(s))
@@ -51,7 +73,18 @@ def ledoit_wolf_constant_correlation(x: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def analytical_nonlinear_shrinkage(x: np.ndarray) -> np.ndarray:
-    """Ledoit-Wolf (2020) analytical nonlinear shrinkage of the covariance (x demeaned)."""
+    """Ledoit-Wolf (2020) analytical nonlinear shrinkage of the covariance.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Demeaned returns, T x N.
+
+    Returns
+    -------
+    numpy.ndarray
+        The shrunk N x N covariance.
+    """
     t, n = x.shape
     s = x.T @ x / t
     lam, u = np.linalg.eigh(s)

@@ -1,5 +1,7 @@
-"""Alerts land as JSON files in CORRPLAT_HOME/alerts (an outbox any pager can watch) and,
-optionally, are posted to a webhook."""
+"""Alerts: JSON files in CORRPLAT_HOME/alerts, optionally posted to a webhook.
+
+The folder is an outbox any pager can watch.
+"""
 
 from __future__ import annotations
 
@@ -42,7 +44,22 @@ def write_alert(kind: str, key: str, payload: dict) -> Path:
 
 
 def alert_body(kind: str, key: str, payload: dict) -> dict:
-    """The JSON document of one alert (file and webhook alike)."""
+    """The JSON document of one alert (file and webhook alike).
+
+    Parameters
+    ----------
+    kind : str
+        Alert family (``correlation-drift``, ``run-failure``, ``pretrade_blocked``).
+    key : str
+        Identity within the family (an episode, a run id, a partition).
+    payload : dict
+        JSON-serialisable details.
+
+    Returns
+    -------
+    dict
+        The document, with the time it was written.
+    """
     return {"kind": kind, "key": key, "written_at": datetime.now(UTC).isoformat(), **payload}
 
 
@@ -62,13 +79,25 @@ class AlertWebhook:
     timeout: float = 5.0
 
     def __post_init__(self):
+        """Refuse a URL that is not http(s)."""
         if not self.url.startswith(("http://", "https://")):
             raise ValueError(f"webhook url must start with http:// or https://, got {self.url!r}")
         if self.timeout <= 0:
             raise ValueError(f"timeout must be positive, got {self.timeout}")
 
     def post(self, kind: str, key: str, payload: dict) -> str | None:
-        """Send one alert; returns None on success or the error text (never raises)."""
+        """Send one alert; never raises.
+
+        Parameters
+        ----------
+        kind, key, payload
+            As in :func:`write_alert`.
+
+        Returns
+        -------
+        str or None
+            None on success, else the error text.
+        """
         data = json.dumps(alert_body(kind, key, payload), default=str).encode()
         request = urllib.request.Request(
             self.url, data=data, headers={"Content-Type": "application/json"}, method="POST"

@@ -240,7 +240,18 @@ def drift_states(
 
 
 def latest_decision(states: pd.DataFrame) -> DriftDecision:
-    """The drift state after the last scored forecast of :func:`drift_states`."""
+    """The drift state after the last scored forecast of :func:`drift_states`.
+
+    Parameters
+    ----------
+    states : pandas.DataFrame
+        From :func:`drift_states`.
+
+    Returns
+    -------
+    DriftDecision
+        Drifted or not, the ratios and the reason.
+    """
     if states.empty or not states["recent_champion_cmd"].notna().any():
         return DriftDecision(False, None, "not enough scored forecasts yet", {})
     last = states.iloc[-1]

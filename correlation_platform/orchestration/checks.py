@@ -31,6 +31,7 @@ def weights_spec(asset: str) -> AssetCheckSpec:
 
 
 def no_missing_spec(asset: str) -> AssetCheckSpec:
+    """The check spec of a frame that must have no missing values and sorted dates."""
     return AssetCheckSpec(
         "no_missing_and_sorted",
         asset=asset,
@@ -41,6 +42,20 @@ def no_missing_spec(asset: str) -> AssetCheckSpec:
 def check_correlation(
     matrix: pd.DataFrame | np.ndarray, name: str = "valid_correlation"
 ) -> AssetCheckResult:
+    """The ``valid_correlation`` check of a matrix (blocking: nothing downstream runs).
+
+    Parameters
+    ----------
+    matrix : pandas.DataFrame or numpy.ndarray
+        The forecast.
+    name : str, default "valid_correlation"
+        The check's name.
+
+    Returns
+    -------
+    dagster.AssetCheckResult
+        Passed, or failed with every broken rule in metadata.
+    """
     problems = correlation_violations(matrix, tol=1e-8)
     values = np.asarray(matrix, dtype=float)
     return AssetCheckResult(

@@ -18,8 +18,10 @@ class CorruptAssetError(RuntimeError):
 
 @contextlib.contextmanager
 def _atomic(path: Path):
-    """Write to a temporary file beside ``path`` and move it into place, so a killed run
-    never leaves a half-written asset behind."""
+    """Write to a temporary file beside ``path``, then move it into place.
+
+    A killed run never leaves a half-written asset behind.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         yield tmp
@@ -41,6 +43,7 @@ class ParquetIOManager(ConfigurableIOManager):
         return folder / (partition if partition is not None else "data")
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
+        """Store an asset's output (frames as Parquet, the rest as JSON), atomically."""
         if obj is None:
             return
         partition = context.asset_partition_key if context.has_asset_partitions else None
@@ -83,6 +86,7 @@ class ParquetIOManager(ConfigurableIOManager):
         raise FileNotFoundError(f"no stored value at {stem}.parquet|.json: materialise it first")
 
     def load_input(self, context: InputContext) -> Any:
+        """Load an upstream asset (every stored partition for a multi-partition input)."""
         path = list(context.asset_key.path)
         if context.has_asset_partitions:
             keys = context.asset_partition_keys
@@ -107,9 +111,12 @@ class ParquetIOManager(ConfigurableIOManager):
 def stored_partitions(
     asset: str, *, before: str | None = None, io: ParquetIOManager | None = None
 ) -> dict[str, Path]:
-    """The stored partitions of a daily asset, oldest first, optionally only those
-    strictly before ``before``: how an asset reads its own history (the book) or another
-    asset's (recorded forecasts) without declaring every past day as an input."""
+    """The stored partitions of a daily asset, oldest first.
+
+    Optionally only those strictly before ``before``: how an asset reads its own history
+    (the book) or another asset's (recorded forecasts) without declaring every past day as
+    an input.
+    """
     folder = (io or ParquetIOManager())._root() / asset
     if not folder.exists():
         return {}

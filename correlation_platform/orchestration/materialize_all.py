@@ -91,9 +91,12 @@ def materialize_all(
     *,
     reuse_models: bool = False,
 ) -> dict:
-    """Materialise the graph; with ``reuse_models`` skip ingestion, features, training and
-    the champion (they must be materialised already) and rerun predictions and evaluation,
-    e.g. after changing the objective."""
+    """Materialise the graph.
+
+    With ``reuse_models`` skip ingestion, features, training and the champion (they must
+    be materialised already) and rerun predictions and evaluation, e.g. after changing
+    the objective.
+    """
     defs = build_definitions(resources)
     assets = list(defs.assets)
     res = dict(defs.resources)
@@ -148,6 +151,7 @@ def materialize_all(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line of ``make run``: materialise the whole graph; returns the exit code."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--day", help="prediction partition (default: last data date)")
     parser.add_argument(

@@ -240,8 +240,10 @@ class Replay:
 
 
 def _record(instance: DagsterInstance, asset: str, key: str | None) -> dict:
-    """Metadata of the asset's materialisation for partition ``key`` (the latest one if
-    None); empty when that day's run did not materialise it (a failed run)."""
+    """Metadata of the asset's materialisation for partition ``key`` (the latest one if None).
+
+    Empty when that day's run did not materialise it (a failed run).
+    """
     records = instance.fetch_materializations(
         AssetRecordsFilter(AssetKey(asset), asset_partitions=[key] if key else None), limit=1
     ).records
@@ -365,6 +367,7 @@ def _plot(summary: ReplaySummary, frame: pd.DataFrame, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line of ``make replay``; returns the exit code."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

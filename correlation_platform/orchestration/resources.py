@@ -51,6 +51,7 @@ class AlertWebhookResource(ConfigurableResource):
     timeout: float = Field(5.0, gt=0, description="seconds before a post is abandoned")
 
     def webhook(self) -> AlertWebhook | None:
+        """The webhook client, or None when no URL is configured."""
         return AlertWebhook(self.url, self.timeout) if self.url else None
 
 
@@ -61,6 +62,7 @@ class MlflowResource(ConfigurableResource):
     experiment: str = "correlation_platform"
 
     def store(self) -> MlflowStore:
+        """The :class:`MlflowStore` of this tracking URI and experiment."""
         return MlflowStore(tracking_uri=self.tracking_uri, experiment=self.experiment)
 
 

@@ -84,6 +84,7 @@ def stop(children: dict[str, subprocess.Popen], grace: float = GRACE_SECONDS) ->
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line of ``make ui``: Dagster and MLflow UIs until Ctrl-C; returns the exit code."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dagster-port", type=int, default=3000)
     parser.add_argument("--mlflow-port", type=int, default=5000)

@@ -43,13 +43,25 @@ class Book:
     cash: float
 
     def __post_init__(self) -> None:
+        """Refuse an asset named like the cash line."""
         if CASH in self.shares.index:
             raise ValueError(f"no asset may be called {CASH!r}: it labels the cash line")
         if not np.isfinite(self.cash) or not np.isfinite(self.shares.to_numpy(float)).all():
             raise ValueError("book shares and cash must be finite")
 
     def values(self, prices: pd.Series) -> pd.Series:
-        """Market value of each holding at ``prices`` (raises if a held asset has none)."""
+        """Market value of each holding at ``prices`` (raises if a held asset has none).
+
+        Parameters
+        ----------
+        prices : pandas.Series
+            Last price per asset.
+
+        Returns
+        -------
+        pandas.Series
+            Value per asset.
+        """
         px = prices.reindex(self.shares.index).astype(float)
         held = self.shares != 0
         bad = px[held & ~(np.isfinite(px) & (px > 0))]
@@ -58,18 +70,51 @@ class Book:
         return (self.shares * px.fillna(0.0)).astype(float)
 
     def nav(self, prices: pd.Series) -> float:
-        """Net asset value: cash plus holdings at ``prices``."""
+        """Net asset value: cash plus holdings at ``prices``.
+
+        Parameters
+        ----------
+        prices : pandas.Series
+            Last price per asset.
+
+        Returns
+        -------
+        float
+            The NAV.
+        """
         return float(self.cash + self.values(prices).sum())
 
     def weights(self, prices: pd.Series) -> pd.Series | None:
-        """Holdings as shares of NAV; None for an all-cash book (a portfolio built from cash)."""
+        """Holdings as shares of NAV.
+
+        Parameters
+        ----------
+        prices : pandas.Series
+            Last price per asset.
+
+        Returns
+        -------
+        pandas.Series or None
+            Weight per asset; None for an all-cash book (a portfolio built from cash).
+        """
         values = self.values(prices)
         if not (values != 0).any():
             return None
         return values / self.nav(prices)
 
     def to_frame(self, prices: pd.Series) -> pd.DataFrame:
-        """One row per asset plus the ``CASH`` row: shares, price, value, weight of NAV."""
+        """One row per asset plus the ``CASH`` row: shares, price, value, weight of NAV.
+
+        Parameters
+        ----------
+        prices : pandas.Series
+            Last price per asset.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The book as a table.
+        """
         values = self.values(prices)
         nav = self.nav(prices)
         frame = pd.DataFrame(
@@ -131,7 +176,18 @@ def starting_book(
 
 
 def read_shares_csv(path: str | Path) -> pd.Series:
-    """Starting holdings from a CSV with columns ``asset, shares``."""
+    """Starting holdings from a CSV with columns ``asset, shares``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file.
+
+    Returns
+    -------
+    pandas.Series
+        Shares per asset.
+    """
     frame = pd.read_csv(path)
     if not {"asset", "shares"} <= set(frame.columns):
         raise ValueError(f"{path}: expected columns asset, shares; got {list(frame.columns)}")
@@ -271,6 +327,18 @@ def read_fills(path: str | Path, orders: pd.DataFrame) -> pd.DataFrame:
     Every fill must name an order of ``orders`` with the same asset and side and a quantity
     no larger than ordered (partial fills are fine; unknown or over-filled orders are
     refused so a wrong file cannot move the book).
+
+    Parameters
+    ----------
+    path : str or Path
+        The fills file.
+    orders : pandas.DataFrame
+        The orders they answer (``order_id``, ``asset``, ``side``, ``quantity``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fill with its notional.
     """
     frame = pd.read_csv(path)
     needed = ["order_id", "asset", "side", "quantity", "price", "cost"]

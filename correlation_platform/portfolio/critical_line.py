@@ -158,8 +158,9 @@ Sectors = tuple[np.ndarray, np.ndarray]
 
 @dataclass
 class WalkState:
-    """Where the walk stands: which assets are free, where the others are held, which caps
-    hold.
+    """Where the walk stands.
+
+    Which assets are free, where the others are held, which caps hold.
 
     Attributes
     ----------
@@ -183,8 +184,11 @@ class WalkState:
 
 
 class _Walk:
-    """The free set and its inverse covariance block, the bound assets' values and the
-    caps that hold with equality (``active``)."""
+    """The walk's state and the free block's inverse covariance.
+
+    It holds the free set, the bound assets' values and the caps that hold with equality
+    (``active``).
+    """
 
     def __init__(
         self,
@@ -304,10 +308,12 @@ def _equality_multipliers(schur: np.ndarray, rhs: np.ndarray) -> np.ndarray | No
 def _max_return_start(
     mu: np.ndarray, lb: np.ndarray, ub: np.ndarray, sectors: Sectors
 ) -> WalkState:
-    """The t = inf end of the line: fill assets to their bounds in order of expected
-    return (greedy is optimal for a budget over disjoint caps). The asset that receives
-    the last of the budget is free; so is each asset stopped by its group's cap, whose
-    cap then holds with equality."""
+    """The t = inf end of the line.
+
+    Fill assets to their bounds in order of expected return (greedy is optimal for a
+    budget over disjoint caps). The asset that receives the last of the budget is free;
+    so is each asset stopped by its group's cap, whose cap then holds with equality.
+    """
     groups, limits = sectors
     member = np.full(len(mu), -1)
     for k, row in enumerate(groups):
@@ -408,8 +414,10 @@ def _reports_declines(walk_to):
 
 @dataclass
 class _Segment:
-    """w(t) = p + t q and equality multipliers nu0 + t nu1 for t in [low, high];
-    sp = S p and sq = S q."""
+    """Weights w(t) = p + t q and equality multipliers nu0 + t nu1 for t in [low, high].
+
+    Here sp = S p and sq = S q.
+    """
 
     p: np.ndarray
     q: np.ndarray
@@ -456,8 +464,10 @@ def _cross(walk: _Walk, event: TurningPoint) -> None:
 
 
 def _segments(walk: _Walk, mu: np.ndarray) -> Iterator[_Segment]:
-    """The line's segments from t = inf down to t = 0, updating ``walk`` in between
-    (``walk.steps`` counts the turning points crossed)."""
+    """The line's segments from t = inf down to t = 0.
+
+    ``walk`` is updated in between; ``walk.steps`` counts the turning points crossed.
+    """
     n, t_now, last = len(mu), np.inf, None
     while walk.steps <= 4 * n:
         seg = walk.segment(mu, high=t_now)
@@ -485,9 +495,30 @@ def target_volatility_weights(
     sectors: Sectors | None = None,
     tol: float = KKT_TOL,
 ) -> CriticalLineSolution:
-    """Maximum expected return with variance at most ``target_variance``, fully invested,
-    within ``[lb, ub]`` and the caps of ``sectors``; ``cov`` must be positive
-    definite on the assets the walk frees."""
+    """Maximum expected return with variance at most ``target_variance``.
+
+    Fully invested, within the bounds and the caps of ``sectors``.
+
+    Parameters
+    ----------
+    cov : numpy.ndarray
+        Covariance, positive definite on the assets the walk frees.
+    mu : numpy.ndarray
+        Expected returns.
+    lb, ub : numpy.ndarray
+        Per-asset bounds.
+    target_variance : float
+        Variance limit, in the covariance's units.
+    sectors : tuple of numpy.ndarray, optional
+        (0/1 membership of disjoint groups, caps): ``G w <= c``.
+    tol : float, default KKT_TOL
+        Feasibility tolerance of the polished weights.
+
+    Returns
+    -------
+    CriticalLineSolution
+        The weights, or ``status="failed: <why>"`` when the walk cannot vouch for them.
+    """
     walk = _start(cov, mu, lb, ub, sectors)
     if walk.w @ cov @ walk.w <= target_variance:
         return CriticalLineSolution(walk.w, "slack")
@@ -510,8 +541,30 @@ def mean_variance_weights(
     sectors: Sectors | None = None,
     tol: float = KKT_TOL,
 ) -> CriticalLineSolution:
-    """``argmin 0.5 w'Sw - t mu'w`` fully invested within ``[lb, ub]`` and ``sectors`` (risk aversion
-    ``gamma`` in ``mu'w - gamma w'Sw`` is ``t = 1 / (2 gamma)``): the line at ``t``."""
+    """The line at ``t``: argmin 0.5 w'Sw - t mu'w, fully invested, within bounds and caps.
+
+    Risk aversion gamma in mu'w - gamma w'Sw is t = 1 / (2 gamma).
+
+    Parameters
+    ----------
+    cov : numpy.ndarray
+        Covariance, positive definite on the assets the walk frees.
+    mu : numpy.ndarray
+        Expected returns.
+    lb, ub : numpy.ndarray
+        Per-asset bounds.
+    t : float
+        Where on the line (0: minimum variance, inf: maximum return).
+    sectors : tuple of numpy.ndarray, optional
+        (0/1 membership of disjoint groups, caps): ``G w <= c``.
+    tol : float, default KKT_TOL
+        Feasibility tolerance of the polished weights.
+
+    Returns
+    -------
+    CriticalLineSolution
+        The weights, or ``status="failed: <why>"`` when the walk cannot vouch for them.
+    """
     walk = _start(cov, mu, lb, ub, sectors)
     if np.isinf(t):  # no risk aversion: the maximum-return end of the line
         return CriticalLineSolution(walk.w.copy(), "mean_variance", 0, t)
@@ -529,10 +582,28 @@ def min_variance_weights(
     sectors: Sectors | None = None,
     tol: float = KKT_TOL,
 ) -> CriticalLineSolution:
-    """The line's ``t = 0`` end, which does not depend on the returns the line is drawn
-    for: inverse volatilities rank the least risky assets first, which keeps the walk
-    short (about N/3 turning points at 500 assets where sample means need N/2); a 0.1%
-    tilt by position breaks ties between equal volatilities."""
+    """The line's ``t = 0`` end, which does not depend on the returns the line is drawn for.
+
+    Inverse volatilities rank the least risky assets first, which keeps the walk short
+    (about N/3 turning points at 500 assets where sample means need N/2); a 0.1% tilt by
+    position breaks ties between equal volatilities.
+
+    Parameters
+    ----------
+    cov : numpy.ndarray
+        Covariance, positive definite on the assets the walk frees.
+    lb, ub : numpy.ndarray
+        Per-asset bounds.
+    sectors : tuple of numpy.ndarray, optional
+        (0/1 membership of disjoint groups, caps): ``G w <= c``.
+    tol : float, default KKT_TOL
+        Feasibility tolerance of the polished weights.
+
+    Returns
+    -------
+    CriticalLineSolution
+        The weights, or ``status="failed: <why>"`` when the walk cannot vouch for them.
+    """
     n = len(cov)
     ranking = 1.0 / np.sqrt(np.clip(np.diag(cov), 1e-300, None))
     ranking *= 1.0 + 1e-3 * np.arange(n, 0, -1) / n
@@ -549,13 +620,31 @@ def max_sharpe_weights(
     sectors: Sectors | None = None,
     tol: float = KKT_TOL,
 ) -> CriticalLineSolution:
-    """The fully invested portfolio within ``[lb, ub]`` and ``sectors`` with the highest
-    ``mu'w / sd(w)``.
+    """The fully invested portfolio within the bounds and caps with the highest Sharpe ratio.
 
     It lies on the line (a portfolio off the frontier has a frontier portfolio with the
-    same return and less risk), and the ratio is quasi-concave along it (return over a
-    convex risk), so the walk stops once the ratio starts to fall. On a segment the
-    ratio's stationary point solves a linear equation in t."""
+    same return and less risk), and the ratio mu'w / sd(w) is quasi-concave along it
+    (return over a convex risk), so the walk stops once the ratio starts to fall. On a
+    segment the ratio's stationary point solves a linear equation in t.
+
+    Parameters
+    ----------
+    cov : numpy.ndarray
+        Covariance, positive definite on the assets the walk frees.
+    mu : numpy.ndarray
+        Expected (excess) returns.
+    lb, ub : numpy.ndarray
+        Per-asset bounds.
+    sectors : tuple of numpy.ndarray, optional
+        (0/1 membership of disjoint groups, caps): ``G w <= c``.
+    tol : float, default KKT_TOL
+        Feasibility tolerance of the polished weights.
+
+    Returns
+    -------
+    CriticalLineSolution
+        The weights, or ``status="failed: <why>"`` when the walk cannot vouch for them.
+    """
     walk = _start(cov, mu, lb, ub, sectors)
     if mu @ walk.w <= 0:
         raise _Declined("no fully invested portfolio has a positive expected return")
@@ -581,9 +670,11 @@ def _ratio(seg: _Segment, mu: np.ndarray, t: float) -> float:
 
 
 def _best_ratio(seg: _Segment, mu: np.ndarray) -> float:
-    """The t in [low, high] with the highest return / risk on this segment: an end or the
-    root of (b c0 - a c1) + t (b c1 - a c2) = 0 for return a + b t, variance c0 + 2 c1 t
-    + c2 t^2."""
+    """The t in [low, high] with the highest return / risk on this segment.
+
+    An end or the root of (b c0 - a c1) + t (b c1 - a c2) = 0 for return a + b t,
+    variance c0 + 2 c1 t + c2 t^2.
+    """
     a, b = float(mu @ seg.p), float(mu @ seg.q)
     c0, c1, c2 = float(seg.p @ seg.sp), float(seg.p @ seg.sq), float(seg.q @ seg.sq)
     if not np.isfinite(seg.high):
@@ -600,12 +691,12 @@ def _best_ratio(seg: _Segment, mu: np.ndarray) -> float:
 def _next_turning_point(
     walk: _Walk, seg: _Segment, mu: np.ndarray, last: TurningPoint | None
 ) -> TurningPoint | None:
-    """The largest t < seg.high where a free asset reaches a bound, a bound asset's
-    multiplier reaches zero, a slack cap fills or a holding cap's multiplier reaches zero;
-    None when the line reaches t = 0 first.
+    """The next event below ``seg.high``, or None when the line reaches t = 0 first.
 
-    Every candidate is computed at once in one array (assets, then sectors) with a code
-    array of :class:`EventKind` values; the first largest wins.
+    The event is the largest t where a free asset reaches a bound, a bound asset's multiplier
+    reaches zero, a slack cap fills or a holding cap's multiplier reaches zero. Every
+    candidate is computed at once in one array (assets, then sectors) with a code array of
+    :class:`EventKind` values; the first largest wins.
     """
     n, free, upper = len(mu), walk.is_free, walk.upper
     p, q, t_now = seg.p, seg.q, seg.high
@@ -652,8 +743,10 @@ def _polished(
     target: float | None,
     tol: float,
 ) -> CriticalLineSolution:
-    """Re-solve the final free set directly (no accumulated update error), choose t on
-    that exact segment and check the KKT conditions there."""
+    """Re-solve the final free set directly and check the KKT conditions there.
+
+    No accumulated update error: t is chosen on the exact segment.
+    """
     if not walk.refresh():
         raise _Declined("singular covariance block", walk.steps)
     exact = walk.segment(mu, seg.low, seg.high)

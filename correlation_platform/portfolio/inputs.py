@@ -27,6 +27,18 @@ def frozen_days(returns: pd.DataFrame, run: int = FROZEN_RUN) -> pd.DataFrame:
     """True where a return is the ``run``-th or later of consecutive exact zeros.
 
     Causal: whether day t is frozen depends on days up to t only.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Daily returns.
+    run : int, default FROZEN_RUN
+        Consecutive zeros that make a price frozen.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Boolean, same shape as ``returns``.
     """
     zero = returns.to_numpy(dtype=float) == 0.0
     count = np.cumsum(zero, axis=0)
@@ -41,14 +53,42 @@ def _volatility_returns(returns: pd.DataFrame) -> pd.DataFrame:
 
 
 def masked_ewma_volatility(returns: pd.DataFrame, *, halflife: float = 21.0) -> pd.DataFrame:
-    """Daily EWMA volatility (zero mean, causal) that holds its level through frozen days."""
+    """Daily EWMA volatility (zero mean, causal) that holds its level through frozen days.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Daily returns.
+    halflife : float, default 21.0
+        EWMA half-life in days.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Daily volatility per asset and date.
+    """
     squared = _volatility_returns(returns) ** 2
     return np.sqrt(squared.ewm(halflife=halflife, adjust=True, ignore_na=True).mean())
 
 
 def ewma_volatility_forecast(returns: pd.DataFrame, *, halflife: float = 21.0) -> pd.Series:
-    """Daily volatility forecast per asset: EWMA of squared returns up to the last row
-    (frozen-price days left out, see :data:`FROZEN_RUN`)."""
+    """Daily volatility forecast per asset.
+
+    EWMA of squared returns up to the last row (frozen-price days left out, see
+    :data:`FROZEN_RUN`).
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Daily returns.
+    halflife : float, default 21.0
+        EWMA half-life in days.
+
+    Returns
+    -------
+    pandas.Series
+        Daily volatility per asset at the last row.
+    """
     vol = masked_ewma_volatility(returns, halflife=halflife).iloc[-1].rename("daily_volatility")
     frozen = frozen_days(returns).iloc[-1]
     if frozen.any():
@@ -61,9 +101,12 @@ def ewma_volatility_forecast(returns: pd.DataFrame, *, halflife: float = 21.0) -
 
 
 def _fit_garch(series):
-    """arch's constant-mean GARCH(1,1) fit of percent returns; RuntimeError when it did not
-    converge or is non-stationary (alpha + beta >= 1). Shared by the daily forecast and
-    the backtest's path, so both accept and refuse the same fits."""
+    """The constant-mean GARCH(1,1) fit of percent returns, by arch.
+
+    RuntimeError when it did not converge or is non-stationary (alpha + beta >= 1).
+    Shared by the daily forecast and the backtest's path, so both accept and refuse the
+    same fits.
+    """
     from arch import arch_model
 
     with warnings.catch_warnings():
@@ -81,6 +124,16 @@ def _fit_garch(series):
 
 @dataclass(frozen=True)
 class VolatilityForecast:
+    """A volatility forecast per asset and the model that made each.
+
+    Attributes
+    ----------
+    daily_volatility : pandas.Series
+        Daily volatility per asset.
+    model : pandas.Series
+        ``"garch"`` or ``"ewma"`` (the fallback) per asset.
+    """
+
     daily_volatility: pd.Series
     model: pd.Series  # per asset: "garch" or "ewma (reason)"
 
@@ -88,10 +141,30 @@ class VolatilityForecast:
 def garch_volatility_forecast(
     returns: pd.DataFrame, *, horizon: int = 21, window: int = 1500
 ) -> VolatilityForecast:
-    """Per asset GARCH(1,1) (``arch``), sqrt of the average variance over the next ``horizon``
-    days; EWMA where GARCH fails to converge or is non-stationary (alpha + beta >= 1).
+    """Per-asset GARCH(1,1) volatility over the next ``horizon`` days, EWMA as fallback.
 
-    Fitted on the last ``window`` returns, in percent (arch's preferred scale).
+    The square root of the average GARCH variance; EWMA where GARCH fails to converge or
+    is non-stationary (alpha + beta >= 1). Fitted on the last ``window`` returns, in
+    percent (arch's preferred scale).
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        Daily returns.
+    horizon : int, default 21
+        Days the variance is averaged over.
+    window : int, default 1500
+        Trailing returns per fit.
+
+    Returns
+    -------
+    VolatilityForecast
+        Daily volatility per asset and the model used for each.
+
+    References
+    ----------
+    T. Bollerslev (1986), "Generalized autoregressive conditional heteroskedasticity",
+    Journal of Econometrics 31(3).
     """
     ewma = ewma_volatility_forecast(returns)
     vols, models = {}, {}
@@ -116,12 +189,28 @@ EXPECTED_RETURNS_WINDOW = 1260
 
 
 def expected_return_vector(x: np.ndarray, method: str) -> tuple[np.ndarray, float]:
-    """Daily expected returns of the rows of ``x`` (already the trailing window) and the
-    James-Stein shrinkage intensity (NaN for the other methods).
+    """Daily expected returns of a trailing window and the James-Stein intensity.
 
     ``historical`` is the sample mean; ``james_stein`` shrinks it towards the
     cross-sectional grand mean with intensity min(1, (N - 3) s^2 / (T ||mu - g||^2)), s^2
     the average sample variance; ``zero`` is zero.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        The trailing window of returns, T x N.
+    method : {"historical", "james_stein", "zero"}
+        The estimator.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, float)
+        Expected returns and the shrinkage intensity (NaN for the other methods).
+
+    References
+    ----------
+    W. James and C. Stein (1961), "Estimation with quadratic loss"; P. Jorion (1986),
+    "Bayes-Stein estimation for portfolio analysis", JFQA 21(3).
     """
     if method not in EXPECTED_RETURNS:
         raise ValueError(
@@ -179,6 +268,20 @@ def expected_returns(
 
 
 def covariance_from(correlation: pd.DataFrame, volatility: pd.Series) -> pd.DataFrame:
+    """Covariance D R D from a correlation matrix and volatilities.
+
+    Parameters
+    ----------
+    correlation : pandas.DataFrame
+        N x N correlation.
+    volatility : pandas.Series
+        Volatility per asset (any horizon; the covariance has its units squared).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The covariance, labelled like ``correlation``.
+    """
     vol = volatility.reindex(correlation.columns).to_numpy(float)
     return corr_to_cov(correlation, vol)
 
@@ -224,7 +327,17 @@ class InputPath:
 
 
 def check_estimator(value: Estimator, accepted: tuple[str, ...], parameter: str) -> None:
-    """Refuse an estimator that is neither an accepted name nor a callable (before any work)."""
+    """Refuse an estimator that is neither an accepted name nor a callable (before any work).
+
+    Parameters
+    ----------
+    value : str or callable
+        The estimator given.
+    accepted : tuple of str
+        The accepted names.
+    parameter : str
+        The parameter's name, for the message.
+    """
     if callable(value) or value in accepted:
         return
     raise ValueError(f"{parameter}={value!r} is not accepted: use one of {accepted} or a callable")
@@ -240,10 +353,25 @@ def garch_horizon_variance(
 ) -> np.ndarray:
     """Average GARCH(1,1) variance over the ``horizon`` days after each row in ``rows``.
 
-    ``eps`` are the residuals (percent) from the first row of the fit window on; the
-    conditional variance is filtered with fixed ``params`` (arch's backcast start), so the
-    forecast at a row uses residuals up to that row only. Equals arch's
+    The conditional variance is filtered with fixed ``params`` (arch's backcast start), so
+    the forecast at a row uses residuals up to that row only. Equals arch's
     ``forecast(horizon).variance.mean()`` at the last row of the fit window.
+
+    Parameters
+    ----------
+    eps : numpy.ndarray
+        Residuals (percent) from the first row of the fit window on.
+    params : numpy.ndarray
+        (omega, alpha, beta).
+    rows : numpy.ndarray
+        Positions in ``eps`` to forecast from.
+    horizon : int
+        Days averaged over.
+
+    Returns
+    -------
+    numpy.ndarray
+        Average variance (percent squared) per row of ``rows``.
     """
     from scipy.signal import lfilter
 
@@ -264,8 +392,11 @@ def _garch_path(
     x: np.ndarray, positions: np.ndarray, ewma: np.ndarray, horizon: int, refit_every: int,
     assets: list[str], dates: pd.DatetimeIndex,
 ) -> tuple[np.ndarray, list[str]]:  # fmt: skip
-    """GARCH volatility at each position: refit every ``refit_every`` rows on the last
-    ``GARCH_WINDOW`` rows, filter forward with fixed parameters in between."""
+    """GARCH volatility at each position.
+
+    Refit every ``refit_every`` rows on the last ``GARCH_WINDOW`` rows, filter forward
+    with fixed parameters in between.
+    """
     out = np.empty((len(positions), x.shape[1]))
     fallbacks = []
     start = 0

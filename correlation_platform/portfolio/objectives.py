@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
+from typing_extensions import override
 
 from correlation_platform.portfolio.critical_line import (
     CriticalLineSolution,
@@ -262,14 +263,17 @@ class ObjectiveSolver(abc.ABC):
 
 
 def _on_the_line(problem: PortfolioProblem) -> bool:
-    """The line takes a budget, bounds and disjoint sector caps; a turnover limit or costs
-    need the programs."""
+    """The line takes a budget, bounds and disjoint sector caps.
+
+    A turnover limit or costs need the programs.
+    """
     return problem.max_turnover is None and not problem.costs
 
 
 class _LineObjective(ObjectiveSolver):
     """An objective with an exact critical-line method."""
 
+    @override
     def exact(self, problem: PortfolioProblem, info: dict) -> Solved | None:
         if not _on_the_line(problem):
             return None
@@ -324,6 +328,7 @@ class MinVariance(_LineObjective):
 
     objective = Objective.MIN_VARIANCE
 
+    @override
     def walk(self, problem: PortfolioProblem) -> CriticalLineSolution:
         lb, ub = self._box(problem)
         return min_variance_weights(problem.scaled_covariance, lb, ub, sectors=problem.sectors)
@@ -334,6 +339,7 @@ class MeanVariance(_LineObjective):
 
     objective = Objective.MEAN_VARIANCE
 
+    @override
     def walk(self, problem: PortfolioProblem) -> CriticalLineSolution:
         lb, ub = self._box(problem)
         aversion = problem.risk_aversion
@@ -343,6 +349,7 @@ class MeanVariance(_LineObjective):
             problem.scaled_covariance, mu, lb, ub, t, sectors=problem.sectors
         )
 
+    @override
     def load(self, problem: PortfolioProblem, c: Compiled) -> None:
         # S carries the risk aversion (a parameter times quad_form(w, S) would not be DPP).
         c.params["S"].save_value(problem.scaled_covariance * problem.risk_aversion)
@@ -355,6 +362,7 @@ class TargetVolatility(_LineObjective):
     objective = Objective.TARGET_VOLATILITY
     default_fallback = (MIN_VARIANCE_RESCUE, HOLD, EQUAL_WEIGHT)
 
+    @override
     def walk(self, problem: PortfolioProblem) -> CriticalLineSolution:
         lb, ub = self._box(problem)
         variance = problem.target_volatility**2 / (TRADING_DAYS * problem.scale2)
@@ -363,6 +371,7 @@ class TargetVolatility(_LineObjective):
             problem.scaled_covariance, mu, lb, ub, variance, sectors=problem.sectors
         )
 
+    @override
     def from_line(self, problem: PortfolioProblem, walked: CriticalLineSolution) -> Solved:
         solved = super().from_line(problem, walked)
         solved.info["risk_constraint"] = walked.status
@@ -376,11 +385,13 @@ class TargetVolatility(_LineObjective):
             )
         return solved
 
+    @override
     def load(self, problem: PortfolioProblem, c: Compiled) -> None:
         # Risk is a second-order cone on a factor (Cholesky, eigen square root if singular).
         c.params["L"].value = covariance_factor(problem.scaled_covariance)
         self._load_common(problem, c.params)
 
+    @override
     def rescue_reason(self, problem: PortfolioProblem, failure: Failure, volatility: float) -> str:
         return (
             f"target volatility {problem.target_volatility:.2%} is not reachable "
@@ -401,14 +412,17 @@ class MaxSharpe(_LineObjective):
     objective = Objective.MAX_SHARPE
     default_fallback = (MIN_VARIANCE_RESCUE, HOLD, EQUAL_WEIGHT)
 
+    @override
     def no_solution(self, problem: PortfolioProblem) -> str:
         return NO_TANGENCY if np.max(problem.mu) <= 0 else ""
 
+    @override
     def walk(self, problem: PortfolioProblem) -> CriticalLineSolution:
         lb, ub = self._box(problem)
         mu = problem.mu / problem.scale2
         return max_sharpe_weights(problem.scaled_covariance, mu, lb, ub, sectors=problem.sectors)
 
+    @override
     def rescue_reason(self, problem: PortfolioProblem, failure: Failure, volatility: float) -> str:
         if failure.reason == NO_TANGENCY:
             return NO_TANGENCY
@@ -425,6 +439,7 @@ class RiskParity(ObjectiveSolver):
 
     objective = Objective.RISK_PARITY
 
+    @override
     def exact(self, problem: PortfolioProblem, info: dict) -> Solved | None:
         newton = risk_budget_weights(problem.scaled_covariance, problem.budgets)
         info[NEWTON] = f"{newton.status} ({newton.iterations} steps)"
@@ -432,6 +447,7 @@ class RiskParity(ObjectiveSolver):
             return None
         return Solved(newton.weights, OPTIMAL, NEWTON, info=dict(info))
 
+    @override
     def finish(self, problem: PortfolioProblem, x: np.ndarray) -> np.ndarray:
         return x / x.sum()  # the budgets fix the weights: bounds are reported, not imposed
 

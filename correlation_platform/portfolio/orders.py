@@ -29,6 +29,26 @@ def rebalance_orders(
 
     Trades smaller than ``min_trade_notional`` are dropped; quantities are rounded to whole
     shares towards zero so an order never overshoots its target.
+
+    Parameters
+    ----------
+    current_weights : pandas.Series or None
+        Weights held (None: from cash).
+    target_weights : pandas.Series
+        Weights wanted.
+    nav : float, default 1e6
+        Portfolio value the weights apply to.
+    prices : pandas.Series, optional
+        Last prices (default 1, i.e. quantities in currency).
+    min_trade_notional : float, default 0.0
+        Smallest trade kept.
+    cost_bps : float, default 0.0
+        Estimated cost per unit traded, in basis points.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The orders.
     """
     if nav <= 0:
         raise ValueError(f"nav must be positive, got {nav}")

@@ -40,6 +40,7 @@ class PretradeLimits:
     max_order_share: float = 0.5
 
     def __post_init__(self) -> None:
+        """Refuse limits outside their ranges."""
         if not self.max_price_move > 0:
             raise ValueError(f"max_price_move must be > 0, got {self.max_price_move}")
         if not 0 < self.max_order_share <= 2:
@@ -69,8 +70,10 @@ def weight_violations(
     *,
     tol: float = WEIGHT_TOL,
 ) -> list[str]:
-    """Every constraint ``weights`` break: finite values, budget, bounds, sector caps and
-    the turnover limit from ``current_weights``.
+    """Every constraint ``weights`` break.
+
+    Finite values, budget, bounds, sector caps and the turnover limit from
+    ``current_weights``.
 
     Parameters
     ----------

@@ -21,7 +21,17 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 @dataclass
 class NewtonSolution:
-    """``weights`` sum to 1 (None when ``status`` starts with ``failed``)."""
+    """What Spinu's Newton method found.
+
+    Attributes
+    ----------
+    weights : numpy.ndarray or None
+        Weights summing to 1 (None when ``status`` starts with ``failed``).
+    status : str
+        ``converged`` or ``failed: <why>``.
+    iterations : int
+        Newton steps taken.
+    """
 
     weights: np.ndarray | None
     status: str
@@ -31,7 +41,28 @@ class NewtonSolution:
 def risk_budget_weights(
     cov: np.ndarray, budgets: np.ndarray, *, tol: float = 1e-14, max_iter: int = 60
 ) -> NewtonSolution:
-    """Long-only weights whose shares of portfolio variance equal ``budgets`` (> 0, sum 1)."""
+    """Long-only weights whose shares of portfolio variance equal ``budgets``.
+
+    Parameters
+    ----------
+    cov : numpy.ndarray
+        Covariance, positive definite.
+    budgets : numpy.ndarray
+        Risk budgets, > 0, summing to 1.
+    tol : float, default 1e-14
+        Convergence threshold on the squared Newton decrement.
+    max_iter : int, default 60
+        Newton steps allowed.
+
+    Returns
+    -------
+    NewtonSolution
+        The weights or why the method declined.
+
+    References
+    ----------
+    F. Spinu (2013), "An algorithm for computing risk parity weights", SSRN 2297383.
+    """
     if np.any(budgets <= 0) or not np.all(np.isfinite(cov)):
         return NewtonSolution(None, "failed: budgets must be positive, cov finite", 0)
     y = 1.0 / np.sqrt(np.clip(np.diag(cov), 1e-300, None))

@@ -15,14 +15,37 @@ FEATURE_PREFIX = "f:"
 
 
 class ForecasterPyfunc(mlflow.pyfunc.PythonModel):
+    """An MLflow ``python_function`` model wrapping a fitted forecaster.
+
+    Parameters
+    ----------
+    forecaster : CorrelationForecaster
+        The fitted model.
+    """
+
     def __init__(self, forecaster: CorrelationForecaster):
         self.forecaster = forecaster
 
     def predict(
         self, context, model_input: pd.DataFrame, params: dict | None = None
     ) -> pd.DataFrame:
-        """``model_input``: one column per asset (returns) plus, for models that learn from
-        the feature panel, one ``f:<feature>`` column per market feature."""
+        """The forecast as of the last row of ``model_input``.
+
+        Parameters
+        ----------
+        context : mlflow.pyfunc.PythonModelContext
+            Unused.
+        model_input : pandas.DataFrame
+            One column per asset (returns) plus, for models that learn from the feature panel,
+            one ``f:<feature>`` column per market feature.
+        params : dict, optional
+            ``{"horizon": h}`` (default 21).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The N x N correlation forecast.
+        """
         horizon = int((params or {}).get("horizon", 21))
         feature_cols = [c for c in model_input.columns if str(c).startswith(FEATURE_PREFIX)]
         returns = model_input.drop(columns=feature_cols).astype(float)

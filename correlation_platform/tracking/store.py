@@ -34,13 +34,31 @@ RUNTIME_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "cloudpickle", "
 
 
 def default_tracking_uri() -> str:
+    """``$MLFLOW_TRACKING_URI``, or a SQLite file under ``CORRPLAT_HOME``.
+
+    Returns
+    -------
+    str
+        The tracking URI.
+    """
     if os.environ.get("MLFLOW_TRACKING_URI"):
         return os.environ["MLFLOW_TRACKING_URI"]
     return f"sqlite:///{subdir('mlflow') / 'mlflow.db'}"
 
 
 def pip_requirements(*, extra: tuple[str, ...] = ()) -> list[str]:
-    """Exact versions of what unpickling a forecaster needs (our package ships as code)."""
+    """Exact versions of what unpickling a forecaster needs (our package ships as code).
+
+    Parameters
+    ----------
+    extra : tuple of str, default ()
+        Further packages (a family's ``runtime_packages``).
+
+    Returns
+    -------
+    list of str
+        ``name==version`` lines.
+    """
     return [f"{name}=={version(name).split('+')[0]}" for name in (*RUNTIME_PACKAGES, *extra)]
 
 
@@ -54,6 +72,20 @@ class MlflowUnavailableError(RuntimeError):
 
 @dataclass(frozen=True)
 class LoggedForecaster:
+    """Where a logged forecaster went.
+
+    Attributes
+    ----------
+    run_id : str
+        The MLflow run.
+    model_uri : str
+        ``models:/...`` of the logged model.
+    registered_version : str
+        Its registry version.
+    experiment_id : str
+        The experiment.
+    """
+
     run_id: str
     model_uri: str
     registered_version: str
@@ -61,6 +93,20 @@ class LoggedForecaster:
 
 
 class MlflowStore:
+    """Our MLflow tracking and registry: runs, models, aliases, decisions and reports.
+
+    Parameters
+    ----------
+    tracking_uri : str, optional
+        Default ``$MLFLOW_TRACKING_URI`` or a SQLite file under ``CORRPLAT_HOME``.
+    experiment : str, default "correlation_platform"
+        The experiment runs go to.
+    artifact_root : str, optional
+        Artifact location for a local store (default under ``CORRPLAT_HOME``).
+    registered_model : str, default "correlation_forecaster"
+        The registered model name.
+    """
+
     def __init__(
         self,
         tracking_uri: str | None = None,
@@ -154,10 +200,17 @@ class MlflowStore:
 
     @property
     def client(self) -> MlflowClient:
+        """An MLflow client on this store's tracking and registry URI."""
         return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
     def activate(self) -> str:
-        """Point MLflow's fluent API here and return the experiment id (created if missing)."""
+        """Point MLflow's fluent API here; the experiment is created if missing.
+
+        Returns
+        -------
+        str
+            The experiment id.
+        """
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.tracking_uri)
         exp = self.client.get_experiment_by_name(self.experiment)
@@ -215,7 +268,24 @@ class MlflowStore:
         tags: dict[str, str] | None = None,
         artifacts: dict[str, bytes] | None = None,
     ) -> LoggedForecaster:
-        """One run: params, metrics, artifacts, and the model logged and registered."""
+        """One run: params, metrics, artifacts, and the model logged and registered.
+
+        Parameters
+        ----------
+        forecaster : CorrelationForecaster
+            The fitted model.
+        run_name : str
+            The run's name.
+        params, metrics, tags : dict, optional
+            Logged as they are.
+        artifacts : dict of str to bytes, optional
+            File name -> content.
+
+        Returns
+        -------
+        LoggedForecaster
+            Run id, model URI and registry version.
+        """
         exp_id = self.activate()
         with mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=tags or {}) as run:
             mlflow.log_params({k: str(v) for k, v in (params or {}).items()})
@@ -253,7 +323,24 @@ class MlflowStore:
     def log_decision(
         self, run_name: str, decision, table, *, tags: dict[str, str] | None = None
     ) -> str:
-        """A run recording a champion/challenger decision and its evidence (comparison table)."""
+        """A run recording a champion/challenger decision and its evidence.
+
+        Parameters
+        ----------
+        run_name : str
+            The run's name.
+        decision : PromotionDecision
+            The decision.
+        table : pandas.DataFrame
+            The comparison table.
+        tags : dict, optional
+            Extra run tags.
+
+        Returns
+        -------
+        str
+            The run id.
+        """
         exp_id = self.activate()
         with mlflow.start_run(
             experiment_id=exp_id,
@@ -282,8 +369,9 @@ class MlflowStore:
     def log_backtest(
         self, run_id: str, report: Path, metrics: dict[str, float], tables: dict[str, str]
     ) -> None:
-        """Attach a backtest report (HTML file), its headline metrics and markdown tables
-        to an existing run (the champion's training run).
+        """Attach a backtest report, its headline metrics and markdown tables to a run.
+
+        The run is the champion's training run.
 
         Parameters
         ----------
@@ -308,21 +396,78 @@ class MlflowStore:
                 client.log_artifact(run_id, str(path), artifact_path="backtest")
 
     def set_alias(self, alias: str, version_: str) -> None:
+        """Point an alias at a registry version.
+
+        Parameters
+        ----------
+        alias : str
+            The alias.
+        version_ : str
+            The version.
+        """
         self.client.set_registered_model_alias(self.registered_model, alias, version_)
 
     def alias_version(self, alias: str) -> str | None:
+        """The registry version an alias points to.
+
+        Parameters
+        ----------
+        alias : str
+            ``"champion"`` or ``"challenger"``.
+
+        Returns
+        -------
+        str or None
+            The version, None when the alias is not set.
+        """
         try:
             return str(self.client.get_model_version_by_alias(self.registered_model, alias).version)
         except MlflowException:
             return None
 
     def version_tags(self, version_: str) -> dict[str, str]:
+        """The tags of a registry version.
+
+        Parameters
+        ----------
+        version_ : str
+            The version.
+
+        Returns
+        -------
+        dict of str to str
+            Its tags (``family``, ...).
+        """
         return dict(self.client.get_model_version(self.registered_model, version_).tags)
 
     def model_uri(self, alias: str) -> str:
+        """``models:/<registered model>@<alias>``.
+
+        Parameters
+        ----------
+        alias : str
+            The alias.
+
+        Returns
+        -------
+        str
+            The URI.
+        """
         return f"models:/{self.registered_model}@{alias}"
 
     def load_pyfunc(self, alias: str = "champion"):
+        """The MLflow pyfunc model of an alias.
+
+        Parameters
+        ----------
+        alias : str, default "champion"
+            The alias.
+
+        Returns
+        -------
+        mlflow.pyfunc.PyFuncModel
+            The loaded model.
+        """
         self.activate()
         with _installed_code_only():
             return mlflow.pyfunc.load_model(self.model_uri(alias))
@@ -356,6 +501,18 @@ class MlflowStore:
         return RecordedModel(self.load_forecaster(str(version_)), str(version_), now, mismatch)
 
     def load_forecaster(self, alias_or_version: str = "champion") -> CorrelationForecaster:
+        """The fitted forecaster of a registry alias or version.
+
+        Parameters
+        ----------
+        alias_or_version : str, default "champion"
+            An alias, or a version number.
+
+        Returns
+        -------
+        CorrelationForecaster
+            The unpickled model (our installed code, not a logged copy).
+        """
         self.activate()
         ref = (
             f"models:/{self.registered_model}/{alias_or_version}"

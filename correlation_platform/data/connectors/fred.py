@@ -20,6 +20,22 @@ def fred_series(
 
     The release lag is applied by the caller (see :func:`data.files.release_dates`), since
     FRED's reference date is not the day the value was known.
+
+    Parameters
+    ----------
+    series_id : str
+        FRED series id (e.g. ``"BAA10Y"``).
+    start, end : str
+        Date range (ISO dates).
+    api_key : str, optional
+        FRED API key (default ``$FRED_API_KEY``).
+    fetch : callable, default http_fetch
+        ``fetch(url, params) -> bytes`` (tests pass a fake).
+
+    Returns
+    -------
+    pandas.Series
+        Values by reference date.
     """
     key = api_key or os.environ.get("FRED_API_KEY")
     if not key:

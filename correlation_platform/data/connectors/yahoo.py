@@ -20,7 +20,22 @@ def _epoch(day: str) -> int:
 def yahoo_prices(
     tickers: list[str], start: str, end: str, *, fetch: Fetch = http_fetch
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(adjusted closes, volumes), one column per ticker, dates at the exchange's day."""
+    """Adjusted closes and volumes, one column per ticker, dates at the exchange's day.
+
+    Parameters
+    ----------
+    tickers : list of str
+        Yahoo tickers.
+    start, end : str
+        Date range (ISO dates).
+    fetch : callable, default http_fetch
+        ``fetch(url, params) -> bytes`` (tests pass a fake).
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        (adjusted closes, volumes).
+    """
     closes, volumes = {}, {}
     for ticker in tickers:
         origin = f"yahoo:{ticker}"

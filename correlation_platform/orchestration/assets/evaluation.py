@@ -29,9 +29,12 @@ def backtest_report(
     mlflow: MlflowResource,
     settings: PlatformSettings,
 ) -> Output[pd.DataFrame]:
-    """The verdict and its evidence: every trained family (champion first) walked forward
-    with the daily chain's objective, inputs and constraints, vs historical, equal weight
-    and the index; significance, market conditions, calibration; HTML + MLflow."""
+    """The verdict and its evidence.
+
+    Every trained family (champion first) walked forward with the daily chain's
+    objective, inputs and constraints, vs historical, equal weight and the index;
+    significance, market conditions, calibration; HTML + MLflow.
+    """
     champion = champion_forecaster["champion"]
     records = {rec["family"]: rec for rec in trained_forecasters.values()}
     params = {family: rec["params"] for family, rec in records.items()}

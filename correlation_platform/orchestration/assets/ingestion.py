@@ -24,8 +24,10 @@ INGESTION_RETRY = RetryPolicy(max_retries=3, delay=30, backoff=Backoff.EXPONENTI
 
 
 def _arrived(context: AssetExecutionContext, market_data: MarketDataResource):
-    """The source as of the run's day: a daily run (or a backfill of a past day) ingests
-    only what had arrived by that day's close; an unpartitioned run ingests everything.
+    """The source as of the run's day.
+
+    A daily run (or a backfill of a past day) ingests only what had arrived by that
+    day's close; an unpartitioned run ingests everything.
 
     Bad data is not retried (it would fail the same way): a ``ValueError`` (which
     ``DataValidationError`` is) fails the step at once; anything else (a network or file

@@ -132,8 +132,10 @@ def champion_forecaster(
     mlflow: MlflowResource,
     settings: PlatformSettings,
 ) -> Output[dict]:
-    """Champion/challenger (``evaluation.select_champion``), then move the MLflow aliases;
-    partial training never moves an alias."""
+    """Champion/challenger (``evaluation.select_champion``), then move the MLflow aliases.
+
+    Partial training never moves an alias.
+    """
     if not trained_forecasters:
         raise ValueError(
             "no trained forecaster partitions are materialised; run retraining_job first"

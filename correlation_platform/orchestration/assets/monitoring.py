@@ -24,9 +24,11 @@ def forecast_error(
     champion_forecaster: dict,
     settings: PlatformSettings,
 ) -> Output[pd.DataFrame]:
-    """Every recorded forecast whose holding period has closed by the day, scored against
-    the realised correlation (CMD and Frobenius) beside the historical benchmark and the
-    noise floor; the drift state (episode, reason) in metadata for the drift sensor.
+    """Every recorded forecast whose holding period has closed by the day, scored.
+
+    Each is scored against the realised correlation (CMD and Frobenius) beside the
+    historical benchmark and the noise floor; the drift state (episode, reason) goes in
+    metadata for the drift sensor.
 
     The day's own ``predicted_correlation`` is an input for lineage and ordering only (its
     period has not closed); the recorded forecasts are read from their stored partitions.

@@ -1,5 +1,8 @@
-"""Daily predictions: correlation forecast, volatility forecast, the book, target weights
-and orders (DESIGN section 8)."""
+"""Daily predictions: forecasts, the book, target weights and orders (DESIGN section 8).
+
+The correlation and volatility forecasts feed the optimiser, which moves the book
+towards the target weights through orders.
+"""
 
 import json
 import os
@@ -264,11 +267,11 @@ def target_weights(
     market_data: MarketDataResource,
     settings: PlatformSettings,
 ):
-    """Optimised weights from D R D with the configured objective, moving from the book
-    (turnover limit and transaction costs measured from its weights).
+    """Optimised weights from D R D with the configured objective, moving from the book.
 
-    Built by the same two functions as every backtest rebalance
-    (``portfolio_constraints`` and ``rebalance_weights``), so the backtest tests this step.
+    The turnover limit and transaction costs are measured from the book's weights. Built by
+    the same two functions as every backtest rebalance (``portfolio_constraints`` and
+    ``rebalance_weights``), so the backtest tests this step.
     """
     known, _ = _known(asset_returns, context.partition_key)
     mu = expected_returns(known, method=settings.expected_returns)
@@ -340,10 +343,12 @@ def rebalance_orders(
     market_data: MarketDataResource,
     settings: PlatformSettings,
 ) -> Output[pd.DataFrame]:
-    """Orders in whole lots from the book to the target, written to the outbox as CSV and
-    JSON only when the pre-trade check passes (otherwise the run fails, saying why, and an
-    alert file is written; nothing reaches the outbox). Order ids are stable per day and
-    asset, and the files are replaced atomically: re-running a day never duplicates orders.
+    """Orders in whole lots from the book to the target, written to the outbox.
+
+    CSV and JSON are written only when the pre-trade check passes (otherwise the run fails,
+    saying why, and an alert file is written; nothing reaches the outbox). Order ids are
+    stable per day and asset, and the files are replaced atomically: re-running a day never
+    duplicates orders.
     """
     known, info = _known(clean_prices, context.partition_key)
     book = Book.from_frame(portfolio_book, date=known.index[-1])
