@@ -156,7 +156,14 @@ class BacktestConfig:
     constraints: PortfolioConstraints
 
     def describe(self) -> dict:
-        """Plain values for reports and MLflow."""
+        """Plain values for reports and MLflow.
+
+        Returns
+        -------
+        dict
+            Objective, rebalance and refit periods, costs, estimators, bounds, sector cap and
+            turnover limit.
+        """
         c = self.constraints
         return {
             "objective": self.objective,
