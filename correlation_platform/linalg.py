@@ -229,8 +229,10 @@ def repair_correlation(m: ArrayLike, *, tol: float = 1e-10) -> Repair:
     np.fill_diagonal(v, 1.0)
     lam = min_eigenvalue(v)
     if lam >= -tol and np.max(np.abs(v)) <= 1.0:
-        return Repair(np.clip(v, -1.0, 1.0), lam, False)
-    return Repair(np.asarray(nearest_correlation(v)), lam, True)
+        return Repair(matrix=np.clip(v, -1.0, 1.0), min_eigenvalue_before=lam, repaired=False)
+    return Repair(
+        matrix=np.asarray(nearest_correlation(v)), min_eigenvalue_before=lam, repaired=True
+    )
 
 
 def correlation_matrix_distance(r1: ArrayLike, r2: ArrayLike) -> float:

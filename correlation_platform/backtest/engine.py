@@ -417,7 +417,13 @@ def _simulate(
         weights.append(new_w)
         turnover.append(trade)
         ex_ante.append(vol)
-    return _Simulation(port, np.array(weights), np.array(turnover), np.array(ex_ante), fallbacks)
+    return _Simulation(
+        returns=port,
+        weights=np.array(weights),
+        turnover=np.array(turnover),
+        ex_ante=np.array(ex_ante),
+        fallbacks=fallbacks,
+    )
 
 
 def _period_variance(daily: pd.Series, rebalance_dates: pd.DatetimeIndex) -> pd.Series:

@@ -378,4 +378,11 @@ def build_report(
             main.regimes.to_markdown(floatfmt=".3f") if main.regimes is not None else "",
         ]
     )
-    return Report(path, markdown, table, sentence, verdict, images)
+    return Report(
+        html_path=path,
+        markdown=markdown,
+        metrics_table=table,
+        verdict=sentence,
+        verdict_table=verdict,
+        images=images,
+    )

@@ -148,4 +148,4 @@ def adjust_for_actions(prices: pd.DataFrame, actions: pd.DataFrame) -> Adjusted:
             f"{act.type} {act.asset} {act.date.date()} value {act.value}: "
             f"prices before multiplied by {factor:.6f}"
         )
-    return Adjusted(out, tuple(notes), pd.DataFrame(rows))
+    return Adjusted(prices=out, notes=tuple(notes), factors=pd.DataFrame(rows))

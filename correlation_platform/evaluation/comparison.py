@@ -67,13 +67,19 @@ def diebold_mariano(loss_a: np.ndarray, loss_b: np.ndarray, *, horizon: int = 1)
         lrv += 2 * weight * (dev[k:] @ dev[:-k]) / t
     if lrv <= 0:
         return DMResult(
-            0.0 if mean == 0 else np.sign(mean) * np.inf, 0.0 if mean else 1.0, float(mean)
+            statistic=0.0 if mean == 0 else np.sign(mean) * np.inf,
+            pvalue=0.0 if mean else 1.0,
+            mean_difference=float(mean),
         )
     dm = mean / np.sqrt(lrv / t)
     h = horizon
     hln = np.sqrt((t + 1 - 2 * h + h * (h - 1) / t) / t)
     stat = float(dm * hln)
-    return DMResult(stat, float(2 * stats.t.sf(abs(stat), df=t - 1)), float(mean))
+    return DMResult(
+        statistic=stat,
+        pvalue=float(2 * stats.t.sf(abs(stat), df=t - 1)),
+        mean_difference=float(mean),
+    )
 
 
 def model_confidence_set(

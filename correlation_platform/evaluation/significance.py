@@ -240,9 +240,16 @@ def sharpe_difference_test(
         pvalue = float(2.0 * stats.norm.sf(abs(stat)))
         details = f"Bartlett kernel, {lags} lags (Newey-West 1994 rule)"
         return SharpeDifferenceTest(
-            float(sr_a), float(sr_b), diff, float(stat), pvalue, se, "hac",
-            "stationary returns; heavy tails and serial dependence allowed", details,
-        )  # fmt: skip
+            sharpe_a=float(sr_a),
+            sharpe_b=float(sr_b),
+            difference=diff,
+            statistic=float(stat),
+            pvalue=pvalue,
+            standard_error=se,
+            method="hac",
+            assumption="stationary returns; heavy tails and serial dependence allowed",
+            details=details,
+        )
     block = block_size_rule(t) if block_size is None else int(block_size)
     if block < 1 or block > t:
         raise ValueError(f"block_size must be in [1, {t}], got {block}")
@@ -277,9 +284,16 @@ def sharpe_difference_test(
         f"original s.e. Bartlett {lags} lags"
     )
     return SharpeDifferenceTest(
-        float(sr_a), float(sr_b), diff, float(stat), float(pvalue), se, "bootstrap",
-        "stationary, weakly dependent returns; heavy tails allowed", details,
-    )  # fmt: skip
+        sharpe_a=float(sr_a),
+        sharpe_b=float(sr_b),
+        difference=diff,
+        statistic=float(stat),
+        pvalue=float(pvalue),
+        standard_error=se,
+        method="bootstrap",
+        assumption="stationary, weakly dependent returns; heavy tails allowed",
+        details=details,
+    )
 
 
 def jobson_korkie_memmel(returns_a, returns_b) -> SharpeDifferenceTest:
@@ -326,10 +340,15 @@ def jobson_korkie_memmel(returns_a, returns_b) -> SharpeDifferenceTest:
     sr_a, sr_b = mu_a / s_a, mu_b / s_b
     se = float(np.sqrt(theta) / (s_a * s_b)) if theta > 0 else 0.0
     return SharpeDifferenceTest(
-        float(sr_a), float(sr_b), float(sr_a - sr_b), float(stat),
-        float(2.0 * stats.norm.sf(abs(stat))), se, "jobson_korkie_memmel",
-        "iid normal returns (not robust to heavy tails or volatility clustering)",
-    )  # fmt: skip
+        sharpe_a=float(sr_a),
+        sharpe_b=float(sr_b),
+        difference=float(sr_a - sr_b),
+        statistic=float(stat),
+        pvalue=float(2.0 * stats.norm.sf(abs(stat))),
+        standard_error=se,
+        method="jobson_korkie_memmel",
+        assumption="iid normal returns (not robust to heavy tails or volatility clustering)",
+    )
 
 
 def _psr(r: np.ndarray, benchmark_sharpe: float) -> tuple[float, float, float]:
@@ -372,7 +391,14 @@ def probabilistic_sharpe_ratio(returns, *, benchmark_sharpe: float = 0.0) -> Sha
     r = np.asarray(returns, dtype=float)
     r = r[np.isfinite(r)]
     sr, z, p = _psr(r, float(benchmark_sharpe))
-    return SharpeRatioTest(sr, float(benchmark_sharpe), p, z, 1.0 - p, 1)
+    return SharpeRatioTest(
+        sharpe=sr,
+        benchmark_sharpe=float(benchmark_sharpe),
+        probability=p,
+        statistic=z,
+        pvalue=1.0 - p,
+        n_trials=1,
+    )
 
 
 def expected_maximum_sharpe(n_trials: int, trials_sharpe_variance: float) -> float:
@@ -441,7 +467,14 @@ def deflated_sharpe_ratio(returns, n_trials: int, trials_sharpe_variance: float)
     r = np.asarray(returns, dtype=float)
     r = r[np.isfinite(r)]
     sr, z, p = _psr(r, sr0)
-    return SharpeRatioTest(sr, sr0, p, z, 1.0 - p, int(n_trials))
+    return SharpeRatioTest(
+        sharpe=sr,
+        benchmark_sharpe=sr0,
+        probability=p,
+        statistic=z,
+        pvalue=1.0 - p,
+        n_trials=int(n_trials),
+    )
 
 
 def holm_adjust(pvalues) -> np.ndarray | pd.Series:

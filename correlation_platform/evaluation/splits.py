@@ -100,7 +100,9 @@ def train_validation_test(
             f"{n_obs} rows are too few for train >= {min_train}, validation and test blocks"
         )
     return TimeSplit(
-        np.arange(0, train_last + 1), np.arange(val_start, val_end), np.arange(test_start, usable)
+        train=np.arange(0, train_last + 1),
+        validation=np.arange(val_start, val_end),
+        test=np.arange(test_start, usable),
     )
 
 

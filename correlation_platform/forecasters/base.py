@@ -214,7 +214,9 @@ class CorrelationForecaster(BaseEstimator, abc.ABC):
         raw = self._iter_raw_path(returns, features, positions, horizon)
         for p, m in zip(positions, raw, strict=True):
             lam = self._finish(m)
-            yield PathForecast(pd.Timestamp(index[p]), m, lam)
+            yield PathForecast(
+                date=pd.Timestamp(index[p]), correlation=m, min_eigenvalue_before=lam
+            )
 
     def _positions(self, returns: pd.DataFrame, dates: pd.Index | None, horizon: int) -> np.ndarray:
         if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:

@@ -94,7 +94,9 @@ def as_of_forecaster(
     """
     as_of, trained_until = pd.Timestamp(as_of), pd.Timestamp(trained_until)
     if as_of >= trained_until:
-        return PointInTimeModel(forecaster, "champion", trained_until)
+        return PointInTimeModel(
+            forecaster=forecaster, source="champion", fitted_until=trained_until
+        )
     start = as_of.to_period(period).start_time
     rows = returns.loc[returns.index < start]
     feats = None if features is None else features.loc[features.index < start]
@@ -113,7 +115,9 @@ def as_of_forecaster(
     if path is not None and path.exists():
         # Our own cache, written below by this function: not untrusted input.
         with path.open("rb") as fh:
-            return PointInTimeModel(pickle.load(fh), "refit", fitted_until, cached=True)
+            return PointInTimeModel(
+                forecaster=pickle.load(fh), source="refit", fitted_until=fitted_until, cached=True
+            )
     try:
         refit = clone(forecaster).fit(rows, feats, tree=tree)
     except ValueError as exc:
@@ -127,4 +131,4 @@ def as_of_forecaster(
         with tmp.open("wb") as fh:
             pickle.dump(refit, fh)
         tmp.replace(path)
-    return PointInTimeModel(refit, "refit", fitted_until)
+    return PointInTimeModel(forecaster=refit, source="refit", fitted_until=fitted_until)

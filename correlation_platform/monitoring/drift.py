@@ -253,12 +253,19 @@ def latest_decision(states: pd.DataFrame) -> DriftDecision:
         Drifted or not, the ratios and the reason.
     """
     if states.empty or not states["recent_champion_cmd"].notna().any():
-        return DriftDecision(False, None, "not enough scored forecasts yet", {})
+        return DriftDecision(
+            drifted=False, episode=None, reason="not enough scored forecasts yet", recent={}
+        )
     last = states.iloc[-1]
     recent = {
         k.removeprefix("recent_"): float(last[k]) for k in states.columns if k.startswith("recent_")
     }
     if last["drifted"]:
         reason = last["breach"] or "episode open: the error has not come back yet"
-        return DriftDecision(True, last["episode"], reason, recent)
-    return DriftDecision(False, None, "within what noise and the benchmark explain", recent)
+        return DriftDecision(drifted=True, episode=last["episode"], reason=reason, recent=recent)
+    return DriftDecision(
+        drifted=False,
+        episode=None,
+        reason="within what noise and the benchmark explain",
+        recent=recent,
+    )

@@ -172,7 +172,7 @@ def starting_book(
         if extra:
             raise ValueError(f"starting shares name assets outside the universe: {extra}")
         held.loc[shares.index] = shares.astype(float).to_numpy()
-    return Book(pd.Timestamp(date), held, float(cash))
+    return Book(date=pd.Timestamp(date), shares=held, cash=float(cash))
 
 
 def read_shares_csv(path: str | Path) -> pd.Series:
@@ -388,7 +388,7 @@ def apply_fills(book: Book, fills: pd.DataFrame, *, date: pd.Timestamp) -> Book:
         sign = 1.0 if row.side == "BUY" else -1.0
         shares[row.asset] += sign * row.quantity
         cash -= sign * row.quantity * row.price + row.cost
-    return Book(pd.Timestamp(date), shares, float(cash))
+    return Book(date=pd.Timestamp(date), shares=shares, cash=float(cash))
 
 
 def reconcile(

@@ -255,7 +255,7 @@ class _Walk:
         p[f] += c_e @ nu0 - c_bound
         q[f] = c_mu + c_e @ nu1
         sp, sq = (self.cov @ np.column_stack([p, q])).T
-        return _Segment(p, q, sp, sq, nu0, nu1, low, high)
+        return _Segment(p=p, q=q, sp=sp, sq=sq, nu0=nu0, nu1=nu1, low=low, high=high)
 
     def bind(self, i: int, value: float, upper: bool) -> None:
         k = self.free.index(i)
@@ -407,7 +407,9 @@ def _reports_declines(walk_to):
         try:
             return walk_to(*args, **kwargs)
         except _Declined as why:
-            return CriticalLineSolution(None, f"failed: {why}", why.steps)
+            return CriticalLineSolution(
+                weights=None, status=f"failed: {why}", turning_points=why.steps
+            )
 
     return run
 
@@ -567,7 +569,9 @@ def mean_variance_weights(
     """
     walk = _start(cov, mu, lb, ub, sectors)
     if np.isinf(t):  # no risk aversion: the maximum-return end of the line
-        return CriticalLineSolution(walk.w.copy(), "mean_variance", 0, t)
+        return CriticalLineSolution(
+            weights=walk.w.copy(), status="mean_variance", turning_points=0, t=t
+        )
     for seg in _segments(walk, mu):
         if seg.low <= t:
             return _polished(mu, walk, seg, lambda s: t, "mean_variance", None, tol)
@@ -755,4 +759,6 @@ def _polished(
     why = _kkt_failure(mu, walk, w, exact.nu0 + t * exact.nu1, t, target, tol)
     if why:
         raise _Declined(why, walk.steps)
-    return CriticalLineSolution(np.clip(w, walk.lb, walk.ub), status, walk.steps, t)
+    return CriticalLineSolution(
+        weights=np.clip(w, walk.lb, walk.ub), status=status, turning_points=walk.steps, t=t
+    )

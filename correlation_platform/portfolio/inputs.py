@@ -500,5 +500,10 @@ def input_path(
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"the {name} estimator returned NaN or inf for some asset")
     return InputPath(
-        positions, vol, mu_arr, _name(volatility), _name(expected_returns_method), fallbacks
+        positions=positions,
+        daily_volatility=vol,
+        expected_returns=mu_arr,
+        volatility_model=_name(volatility),
+        expected_returns_model=_name(expected_returns_method),
+        fallbacks=fallbacks,
     )

@@ -141,7 +141,7 @@ class ObjectiveSolver(abc.ABC):
         impossible = self.no_solution(problem)
         if impossible:
             attempts.append(Attempt(str(self.objective), impossible))
-            return Failure(impossible, "no solution", str(self.objective))
+            return Failure(reason=impossible, status="no solution", solver=str(self.objective))
         info: dict = {}
         if method == "auto":
             exact = self.exact(problem, info)
@@ -161,8 +161,8 @@ class ObjectiveSolver(abc.ABC):
         attempts.extend(found.attempts)
         if found.x is None:
             reason = f"{self.objective} failed: {found.solver} reports {found.status}"
-            return Failure(reason, found.status, found.solver, info)
-        return Solved(found.x, found.status, found.solver, info=info)
+            return Failure(reason=reason, status=found.status, solver=found.solver, info=info)
+        return Solved(x=found.x, status=found.status, solver=found.solver, info=info)
 
     def no_solution(self, problem: PortfolioProblem) -> str:
         """Why the objective has no solution whatever the solver ("" if it may have one).
@@ -314,7 +314,7 @@ class _LineObjective(ObjectiveSolver):
             Exact weights with the number of turning points in ``info``.
         """
         return Solved(
-            walked.weights, OPTIMAL, CRITICAL_LINE, exact=True,
+            x=walked.weights, status=OPTIMAL, solver=CRITICAL_LINE, exact=True,
             info={"turning_points": walked.turning_points},
         )  # fmt: skip
 
@@ -445,7 +445,7 @@ class RiskParity(ObjectiveSolver):
         info[NEWTON] = f"{newton.status} ({newton.iterations} steps)"
         if newton.weights is None:
             return None
-        return Solved(newton.weights, OPTIMAL, NEWTON, info=dict(info))
+        return Solved(x=newton.weights, status=OPTIMAL, solver=NEWTON, info=dict(info))
 
     @override
     def finish(self, problem: PortfolioProblem, x: np.ndarray) -> np.ndarray:

@@ -186,7 +186,7 @@ def _risk_parity(p: dict) -> Compiled:
     # No pos=True: log's domain keeps y > 0, and the extra cone costs ~25% more iterations.
     y = cp.Variable(p["mu"].shape[0], name="y")
     objective = 0.5 * cp.quad_form(y, p["S"]) - p["budgets"] @ cp.log(y)
-    return Compiled(cp.Problem(cp.Minimize(objective)), y, p)
+    return Compiled(problem=cp.Problem(cp.Minimize(objective)), x=y, params=p)
 
 
 def _max_sharpe(p: dict, turnover: bool, costs: bool, n_groups: int) -> Compiled:
@@ -205,7 +205,9 @@ def _max_sharpe(p: dict, turnover: bool, costs: bool, n_groups: int) -> Compiled
         cons.append(cp.norm1(y - p["w0"] * kappa) <= p["max_turnover"] * kappa)
     if n_groups:
         cons.append(p["G"] @ y <= p["caps"] * kappa)
-    return Compiled(cp.Problem(cp.Minimize(cp.quad_form(y, p["S"])), cons), y, p, kappa)
+    return Compiled(
+        problem=cp.Problem(cp.Minimize(cp.quad_form(y, p["S"])), cons), x=y, params=p, kappa=kappa
+    )
 
 
 def _on_weights(
@@ -232,7 +234,7 @@ def _on_weights(
     else:  # target volatility: risk as a second-order cone on a factor
         cons.append(cp.norm(p["L"].T @ w, 2) <= p["target_vol"])
         obj = cp.Maximize(p["mu"] @ w - trade_cost)
-    return Compiled(cp.Problem(obj, cons), w, p)
+    return Compiled(problem=cp.Problem(obj, cons), x=w, params=p)
 
 
 _BUILDERS: dict[Objective, Callable[..., Compiled]] = {
@@ -328,6 +330,6 @@ def solve(c: Compiled) -> ProgramSolution:
                     continue
                 x = x / float(c.kappa.value)
             attempts.append(Attempt(solver, status))
-            return ProgramSolution(x, status, solver, tuple(attempts))
+            return ProgramSolution(x=x, status=status, solver=solver, attempts=tuple(attempts))
         attempts.append(Attempt(solver, status))
-    return ProgramSolution(None, status, solver, tuple(attempts))
+    return ProgramSolution(x=None, status=status, solver=solver, attempts=tuple(attempts))

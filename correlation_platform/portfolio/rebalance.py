@@ -131,7 +131,12 @@ def portfolio_constraints(
             )
         caps = dict.fromkeys(groups.unique(), float(sector_cap))
     return PortfolioConstraints(
-        (lower, upper), groups, caps, turnover, float(cost_bps), int(horizon)
+        bounds=(lower, upper),
+        groups=groups,
+        group_caps=caps,
+        max_turnover=turnover,
+        cost_bps=float(cost_bps),
+        horizon=int(horizon),
     )
 
 

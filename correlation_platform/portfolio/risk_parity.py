@@ -64,7 +64,9 @@ def risk_budget_weights(
     F. Spinu (2013), "An algorithm for computing risk parity weights", SSRN 2297383.
     """
     if np.any(budgets <= 0) or not np.all(np.isfinite(cov)):
-        return NewtonSolution(None, "failed: budgets must be positive, cov finite", 0)
+        return NewtonSolution(
+            weights=None, status="failed: budgets must be positive, cov finite", iterations=0
+        )
     y = 1.0 / np.sqrt(np.clip(np.diag(cov), 1e-300, None))
     y /= np.sqrt(y @ cov @ y)  # the best scale along this ray: f(c y) is minimal at c = 1
     for iteration in range(1, max_iter + 1):
@@ -73,13 +75,23 @@ def risk_budget_weights(
         try:
             step = cho_solve(cho_factor(hessian, check_finite=False), grad, check_finite=False)
         except LinAlgError:
-            return NewtonSolution(None, "failed: Newton system not positive definite", iteration)
+            return NewtonSolution(
+                weights=None,
+                status="failed: Newton system not positive definite",
+                iterations=iteration,
+            )
         squared = max(float(grad @ step), 0.0)
         # The decrement of f / min(b), which is self-concordant (each b_i / min(b) >= 1).
         decrement = float(np.sqrt(squared / budgets.min()))
         y = y - step / (1.0 + decrement) if decrement > 0.25 else y - step
         if not np.all(y > 0):  # excluded by self-concordance; kept as a guard on rounding
-            return NewtonSolution(None, "failed: a Newton step left y > 0", iteration)
+            return NewtonSolution(
+                weights=None, status="failed: a Newton step left y > 0", iterations=iteration
+            )
         if squared < tol:
-            return NewtonSolution(y / y.sum(), "converged", iteration)
-    return NewtonSolution(None, f"failed: no convergence in {max_iter} Newton steps", max_iter)
+            return NewtonSolution(weights=y / y.sum(), status="converged", iterations=iteration)
+    return NewtonSolution(
+        weights=None,
+        status=f"failed: no convergence in {max_iter} Newton steps",
+        iterations=max_iter,
+    )

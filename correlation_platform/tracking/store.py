@@ -311,7 +311,12 @@ class MlflowStore:
         self.client.set_model_version_tag(
             self.registered_model, version_, "run_id", run.info.run_id
         )
-        return LoggedForecaster(run.info.run_id, info.model_uri, version_, exp_id)
+        return LoggedForecaster(
+            run_id=run.info.run_id,
+            model_uri=info.model_uri,
+            registered_version=version_,
+            experiment_id=exp_id,
+        )
 
     @staticmethod
     def _log_bytes(name: str, data: bytes) -> None:
@@ -498,7 +503,12 @@ class MlflowStore:
                 f"version {version_} (moved outside Dagster?): version {version_} is used; "
                 "re-materialise champion_forecaster to adopt the registry's choice"
             )
-        return RecordedModel(self.load_forecaster(str(version_)), str(version_), now, mismatch)
+        return RecordedModel(
+            forecaster=self.load_forecaster(str(version_)),
+            version=str(version_),
+            alias_version=now,
+            mismatch=mismatch,
+        )
 
     def load_forecaster(self, alias_or_version: str = "champion") -> CorrelationForecaster:
         """The fitted forecaster of a registry alias or version.
