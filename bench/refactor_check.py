@@ -104,10 +104,10 @@ pickle.dump(out, open(sys.argv[2], "wb"))
 
 TIMES = r"""
 import sys, time, inspect, statistics, pickle
-sys.path.insert(0, sys.argv[3])
-from optimizer import sample, kwargs_for
 sys.path.insert(0, sys.argv[1])
 from correlation_platform.portfolio import optimize_weights
+sys.path.insert(1, sys.argv[3])
+from optimizer import sample, kwargs_for
 assert inspect.getsourcefile(optimize_weights).startswith(sys.argv[1])
 positional = "objective" in inspect.signature(optimize_weights).parameters and (
     inspect.signature(optimize_weights).parameters["objective"].kind

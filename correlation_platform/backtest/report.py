@@ -286,6 +286,48 @@ def build_report(
     shown = _format_metrics(table, results)
     series = {r.name: r.returns for r in runs}
     series.update({n: s.dropna() for n, s in main.references.items() if s.notna().sum() > 2})
+    figs = _figures(main, runs, series, assets)
+    body = [
+        *_tables_html(title, sentence, shown, verdict, main),
+        *(fig.to_html(full_html=False, include_plotlyjs=False) for fig in figs),
+        *_fallbacks_html(runs),
+    ]
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style>"
+        f"<script>{plotly.offline.get_plotlyjs()}</script></head><body>"
+        + "\n".join(body)
+        + "</body></html>"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    markdown = "\n\n".join(
+        [
+            f"### {title}",
+            f"**Verdict.** {sentence}",
+            shown.to_markdown(),
+            verdict.to_markdown(floatfmt=".3f") if len(verdict) else "",
+            main.regimes.to_markdown(floatfmt=".3f") if main.regimes is not None else "",
+        ]
+    )
+    images = _preview_images(main, series, assets)
+    return Report(
+        html_path=path,
+        markdown=markdown,
+        metrics_table=table,
+        verdict=sentence,
+        verdict_table=verdict,
+        images=images,
+    )
+
+
+def _figures(
+    main: BacktestResult,
+    runs: list[BacktestResult],
+    series: dict[str, pd.Series],
+    assets: list[str],
+) -> list:
+    """The report's interactive figures, in page order."""
     target = (
         main.config.get("target_volatility")
         if main.config.get("objective") == "target_volatility"
@@ -317,6 +359,17 @@ def build_report(
             )
         )
     figs.append(figures.forecast_loss_figure({r.name: r.forecast_loss for r in runs}))
+    return figs
+
+
+def _tables_html(
+    title: str,
+    sentence: str,
+    shown: pd.DataFrame,
+    verdict: pd.DataFrame,
+    main: BacktestResult,
+) -> list[str]:
+    """The verdict, the summary, every family's tests and the conditions, as HTML."""
     config = ", ".join(f"{k_}={v}" for k_, v in main.config.items())
     body = [
         f"<h1>{html.escape(title)}</h1>",
@@ -349,19 +402,23 @@ def build_report(
             "windows are calendar spans.</p>",
             _table_html(main.regimes),
         ]
-    plotly_js = plotly.offline.get_plotlyjs()
-    body += [fig.to_html(full_html=False, include_plotlyjs=False) for fig in figs]
+    return body
+
+
+def _fallbacks_html(runs: list[BacktestResult]) -> list[str]:
+    """One list of optimiser and volatility fallbacks per run that had any."""
+    out = []
     for r in runs:
         if r.fallbacks:
             items = "".join(f"<li>{html.escape(f)}</li>" for f in r.fallbacks)
-            body.append(f"<h3>{html.escape(r.name)}: fallbacks</h3><ul>{items}</ul>")
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style>"
-        f"<script>{plotly_js}</script></head><body>" + "\n".join(body) + "</body></html>"
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
+            out.append(f"<h3>{html.escape(r.name)}: fallbacks</h3><ul>{items}</ul>")
+    return out
+
+
+def _preview_images(
+    main: BacktestResult, series: dict[str, pd.Series], assets: list[str]
+) -> dict[str, bytes]:
+    """PNG previews for Dagster markdown: growth of 1 and the last forecast's heatmaps."""
     images = {"cumulative_returns": cumulative_returns_png(series)}
     if len(main.realized):
         last = len(main.realized) - 1
@@ -369,20 +426,4 @@ def build_report(
             main.predicted[last], main.realized[last], assets,
             f"{main.name}: forecast {main.forecast_dates[last].date()} vs realised",
         )  # fmt: skip
-    markdown = "\n\n".join(
-        [
-            f"### {title}",
-            f"**Verdict.** {sentence}",
-            shown.to_markdown(),
-            verdict.to_markdown(floatfmt=".3f") if len(verdict) else "",
-            main.regimes.to_markdown(floatfmt=".3f") if main.regimes is not None else "",
-        ]
-    )
-    return Report(
-        html_path=path,
-        markdown=markdown,
-        metrics_table=table,
-        verdict=sentence,
-        verdict_table=verdict,
-        images=images,
-    )
+    return images
