@@ -62,6 +62,12 @@ ROOM_TOL = 1e-15
 CAP_ROOM_TOL = 1e-12
 #: A segment whose q'Sq is below this has constant variance (q = 0): a linear crossing.
 FLAT_CURVATURE = 1e-300
+#: Floor of a variance inverted for the minimum-variance ranking (a zero variance would
+#: divide by zero; any positive floor ranks that asset first, which is right).
+TINY_VARIANCE = 1e-300
+#: Relative tilt by position that breaks ties between equal volatilities in the
+#: minimum-variance ranking: far above rounding, far below any real difference.
+TIE_TILT = 1e-3
 #: The polished variance must match a target to this relative precision.
 TARGET_RTOL = 1e-8
 #: Along the line the Sharpe ratio has fallen past its peak once it is below the best
@@ -609,8 +615,8 @@ def min_variance_weights(
         The weights, or ``status="failed: <why>"`` when the walk cannot vouch for them.
     """
     n = len(cov)
-    ranking = 1.0 / np.sqrt(np.clip(np.diag(cov), 1e-300, None))
-    ranking *= 1.0 + 1e-3 * np.arange(n, 0, -1) / n
+    ranking = 1.0 / np.sqrt(np.clip(np.diag(cov), TINY_VARIANCE, None))
+    ranking *= 1.0 + TIE_TILT * np.arange(n, 0, -1) / n
     return mean_variance_weights(cov, ranking, lb, ub, 0.0, sectors=sectors, tol=tol)
 
 
