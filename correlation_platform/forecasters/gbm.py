@@ -15,9 +15,12 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 
 from correlation_platform.forecasters.base import CorrelationForecaster
 from correlation_platform.forecasters.pair_dataset import (
+    MAX_PAIRS,
     PairFeatureBuilder,
+    budget_chunks,
     pair_targets,
     pairs_to_matrix,
+    sample_pairs,
     training_positions,
 )
 from correlation_platform.params import Interval
@@ -51,6 +54,11 @@ class GBMForecaster(CorrelationForecaster):
         Seed of the early-stopping split.
     min_history : int, default 63
         Rows before the first training date (the longest trailing feature window).
+    max_pairs : int, default MAX_PAIRS
+        Pairs the model trains on: above it, a deterministic sample stratified by the
+        pairs' correlation (``pair_dataset.sample_pairs``), so training memory is
+        dates x max_pairs x features whatever the universe (500 assets have 124,750
+        pairs); forecasts still cover every pair, in chunks.
 
     Attributes
     ----------
@@ -60,6 +68,8 @@ class GBMForecaster(CorrelationForecaster):
         The fitted regressor of each pair's Fisher z.
     n_training_rows_ : int
         Pair-date rows with a known label.
+    pairs_ : tuple of numpy.ndarray
+        The pairs trained on (all of them up to ``max_pairs``).
 
     References
     ----------
@@ -78,6 +88,7 @@ class GBMForecaster(CorrelationForecaster):
         "l2_regularization": Interval(float, 0.0, None),
         "random_state": Interval(int, 0, None),
         "min_history": Interval(int, 2, None),
+        "max_pairs": Interval(int, 1, None),
     }
 
     def __init__(
@@ -91,6 +102,7 @@ class GBMForecaster(CorrelationForecaster):
         l2_regularization: float = 1.0,
         random_state: int = 0,
         min_history: int = 63,
+        max_pairs: int = MAX_PAIRS,
     ):
         self.horizon = horizon
         self.step = step
@@ -101,6 +113,7 @@ class GBMForecaster(CorrelationForecaster):
         self.l2_regularization = l2_regularization
         self.random_state = random_state
         self.min_history = min_history
+        self.max_pairs = max_pairs
 
     def fit(
         self,
@@ -129,8 +142,11 @@ class GBMForecaster(CorrelationForecaster):
         positions = training_positions(returns, self.horizon, self.step, self.min_history)
         # Scaling is fitted on the dates whose labels are known: no test-period statistics.
         self.builder_ = PairFeatureBuilder().fit(features, returns.index[positions[-1]])
-        x = self.builder_.build(returns, features, positions)
-        y = pair_targets(returns, positions, self.horizon)
+        self.pairs_ = sample_pairs(
+            returns.to_numpy(dtype=float), self.max_pairs, seed=self.random_state
+        )
+        x = self.builder_.build(returns, features, positions, pairs=self.pairs_)
+        y = pair_targets(returns, positions, self.horizon, pairs=self.pairs_)
         rows = x.reshape(-1, x.shape[2])
         target = y.reshape(-1)
         ok = np.isfinite(target)
@@ -149,7 +165,13 @@ class GBMForecaster(CorrelationForecaster):
         return self
 
     def _path(self, returns, features, positions, horizon) -> np.ndarray:
-        feats = self.builder_.build(returns, features, positions)
-        n_dates, n_pairs, n_feat = feats.shape
-        z = self.model_.predict(feats.reshape(-1, n_feat)).reshape(n_dates, n_pairs)
-        return pairs_to_matrix(z, returns.shape[1])
+        n = returns.shape[1]
+        n_pairs, n_feat = n * (n - 1) // 2, len(self.builder_.names)
+        z = np.empty((len(positions), n_pairs))
+        start = 0
+        for chunk in budget_chunks(positions, n_pairs * n_feat):
+            feats = self.builder_.build(returns, features, chunk)
+            rows = self.model_.predict(feats.reshape(-1, n_feat))
+            z[start : start + len(chunk)] = rows.reshape(len(chunk), n_pairs)
+            start += len(chunk)
+        return pairs_to_matrix(z, n)

@@ -20,9 +20,12 @@ from torch import nn
 
 from correlation_platform.forecasters.base import CorrelationForecaster
 from correlation_platform.forecasters.pair_dataset import (
+    MAX_PAIRS,
     PairFeatureBuilder,
+    budget_chunks,
     pair_targets,
     pairs_to_matrix,
+    sample_pairs,
     training_positions,
 )
 from correlation_platform.params import Interval
@@ -102,6 +105,11 @@ class LSTMForecaster(CorrelationForecaster):
         Seed of torch and of the row sample.
     min_history : int, default 63
         Rows before the first training date.
+    max_pairs : int, default MAX_PAIRS
+        Pairs the model trains on: above it, a deterministic sample stratified by the
+        pairs' correlation (``pair_dataset.sample_pairs``), so training memory is
+        dates x max_pairs x features whatever the universe (500 assets have 124,750
+        pairs); forecasts still cover every pair, in chunks.
 
     Attributes
     ----------
@@ -117,6 +125,8 @@ class LSTMForecaster(CorrelationForecaster):
         Epochs before early stopping.
     n_training_rows_ : int
         Training sequences used.
+    pairs_ : tuple of numpy.ndarray
+        The pairs trained on (all of them up to ``max_pairs``).
 
     References
     ----------
@@ -139,6 +149,7 @@ class LSTMForecaster(CorrelationForecaster):
         "validation_fraction": Interval(float, 0.0, 1.0, closed="neither"),
         "seed": Interval(int, 0, None),
         "min_history": Interval(int, 2, None),
+        "max_pairs": Interval(int, 1, None),
     }
 
     def __init__(
@@ -155,6 +166,7 @@ class LSTMForecaster(CorrelationForecaster):
         validation_fraction: float = 0.2,
         seed: int = 0,
         min_history: int = 63,
+        max_pairs: int = MAX_PAIRS,
     ):
         self.horizon = horizon
         self.step = step
@@ -168,6 +180,7 @@ class LSTMForecaster(CorrelationForecaster):
         self.validation_fraction = validation_fraction
         self.seed = seed
         self.min_history = min_history
+        self.max_pairs = max_pairs
 
     def fit(
         self,
@@ -203,9 +216,10 @@ class LSTMForecaster(CorrelationForecaster):
                 f"{len(positions)} from {len(returns)} rows: give it more history"
             )
         self.builder_ = PairFeatureBuilder().fit(features, returns.index[positions[-1]])
-        grid = np.nan_to_num(self.builder_.build(returns, features, positions))
+        self.pairs_ = sample_pairs(returns.to_numpy(dtype=float), self.max_pairs, seed=self.seed)
+        grid = np.nan_to_num(self.builder_.build(returns, features, positions, pairs=self.pairs_))
         seqs = _sequences(grid, self.seq_len)  # (d, pairs, L, F)
-        y = pair_targets(returns, positions, self.horizon)[self.seq_len - 1 :]
+        y = pair_targets(returns, positions, self.horizon, pairs=self.pairs_)[self.seq_len - 1 :]
         d = len(seqs)
         n_val = max(1, int(d * self.validation_fraction))
         purge = int(np.ceil(self.horizon / self.step))  # train labels must end before validation
@@ -258,6 +272,17 @@ class LSTMForecaster(CorrelationForecaster):
         return model
 
     def _path(self, returns, features, positions, horizon) -> np.ndarray:
+        n = returns.shape[1]
+        n_pairs, n_feat = n * (n - 1) // 2, len(self.builder_.names)
+        z = np.empty((len(positions), n_pairs))
+        start = 0
+        for chunk in budget_chunks(positions, self.seq_len * n_pairs * n_feat):
+            z[start : start + len(chunk)] = self._predict_pairs(returns, features, chunk)
+            start += len(chunk)
+        return pairs_to_matrix(z, n)
+
+    def _predict_pairs(self, returns, features, positions) -> np.ndarray:
+        """(len(positions), n_pairs) predicted Fisher z, from each date's sequence."""
         lags = np.arange(self.seq_len - 1, -1, -1) * self.step
         grid_pos = np.clip(positions[:, None] - lags[None, :], 0, None)  # (dates, L)
         flat = np.nan_to_num(self.builder_.build(returns, features, grid_pos.reshape(-1)))
@@ -267,6 +292,4 @@ class LSTMForecaster(CorrelationForecaster):
             z = self.model_(
                 torch.tensor(seq.reshape(-1, self.seq_len, n_feat), dtype=torch.float32)
             )
-        return pairs_to_matrix(
-            z.numpy().astype(float).reshape(len(positions), n_pairs), returns.shape[1]
-        )
+        return z.numpy().astype(float).reshape(len(positions), n_pairs)

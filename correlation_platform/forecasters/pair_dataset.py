@@ -21,6 +21,101 @@ from correlation_platform.units import TRADING_DAYS
 
 VOL_WINDOW = 21
 EWMA_DECAY = 0.97
+#: Floats a block of intermediate N x N matrices may hold at once (256 MB in float64):
+#: dates are processed in chunks so that chunk x N^2 stays below it, which keeps a
+#: 500-asset build at a few hundred MB instead of len(dates) x N^2 (1 GB per 500 dates).
+MATRIX_BUDGET = 2**25
+#: Default pairs the ML families train on: 5,000 pairs x ~480 weekly dates x ~30
+#: features is ~0.6 GB in float64; 124,750 pairs (500 assets) would be 14 GB.
+MAX_PAIRS = 5_000
+#: Quantile bins of the pairs' correlation over the training rows that a pair sample is
+#: stratified over: high- and low-correlation pairs stay represented in proportion.
+SAMPLE_STRATA = 10
+
+Pairs = tuple[np.ndarray, np.ndarray]
+
+
+def all_pairs(n: int) -> Pairs:
+    """Every asset pair (i < j) in the order of ``np.triu_indices(n, 1)``.
+
+    Parameters
+    ----------
+    n : int
+        Assets.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Row and column indices.
+    """
+    return np.triu_indices(n, 1)
+
+
+def sample_pairs(x: np.ndarray, max_pairs: int, *, seed: int) -> Pairs:
+    """A deterministic sample of ``max_pairs`` pairs, stratified by their correlation.
+
+    The pairs are binned into ``SAMPLE_STRATA`` quantile bins of their sample correlation
+    over the rows of ``x`` (the training rows); each bin gives its share of the sample,
+    drawn without replacement with ``seed``. All pairs when there are no more than
+    ``max_pairs``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Training returns, T x N.
+    max_pairs : int
+        Pairs wanted.
+    seed : int
+        Random seed.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Row and column indices, in ``all_pairs`` order.
+    """
+    iu = all_pairs(x.shape[1])
+    n_pairs = len(iu[0])
+    if n_pairs <= max_pairs:
+        return iu
+    corr = np.nan_to_num(np.corrcoef(x, rowvar=False)[iu])
+    edges = np.quantile(corr, np.linspace(0, 1, SAMPLE_STRATA + 1)[1:-1])
+    stratum = np.searchsorted(edges, corr, side="right")
+    rng = np.random.default_rng(seed)
+    members = [np.flatnonzero(stratum == k) for k in range(SAMPLE_STRATA)]
+    quota = np.floor([max_pairs * len(m) / n_pairs for m in members]).astype(int)
+    # Largest remainders get the pairs the floors left over, so the sample has max_pairs.
+    short = max_pairs - quota.sum()
+    remainders = [max_pairs * len(m) / n_pairs - q for m, q in zip(members, quota, strict=True)]
+    quota[np.argsort(remainders, kind="stable")[::-1][:short]] += 1
+    chosen = np.concatenate(
+        [rng.choice(m, size=q, replace=False) for m, q in zip(members, quota, strict=True)]
+    )
+    chosen.sort()
+    return iu[0][chosen], iu[1][chosen]
+
+
+def _chunks(positions: np.ndarray, n_assets: int) -> list[np.ndarray]:
+    """Consecutive slices of ``positions`` whose N x N matrices fit ``MATRIX_BUDGET``."""
+    return budget_chunks(positions, n_assets * n_assets)
+
+
+def budget_chunks(positions: np.ndarray, floats_each: int) -> list[np.ndarray]:
+    """Consecutive slices of ``positions`` of at most ``MATRIX_BUDGET`` floats each.
+
+    Parameters
+    ----------
+    positions : numpy.ndarray
+        Rows to process.
+    floats_each : int
+        Floats one position needs (e.g. pairs x features).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        The slices, in order (one position per slice at least).
+    """
+    size = max(1, MATRIX_BUDGET // max(1, floats_each))
+    return [positions[k : k + size] for k in range(0, len(positions), size)]
 
 
 @dataclass
@@ -65,9 +160,17 @@ class PairFeatureBuilder:
         return pair + [f"mkt_{c}" for c in (self.market_columns or [])]
 
     def build(
-        self, returns: pd.DataFrame, features: pd.DataFrame | None, positions: np.ndarray
+        self,
+        returns: pd.DataFrame,
+        features: pd.DataFrame | None,
+        positions: np.ndarray,
+        *,
+        pairs: Pairs | None = None,
     ) -> np.ndarray:
         """Pair features at each position: trailing Fisher z, EWMA z, volatilities, market features.
+
+        Intermediate N x N matrices are built ``MATRIX_BUDGET`` floats at a time, so the
+        memory is that of the result.
 
         Parameters
         ----------
@@ -77,6 +180,8 @@ class PairFeatureBuilder:
             The feature panel.
         positions : numpy.ndarray
             As-of rows.
+        pairs : tuple of numpy.ndarray, optional
+            The pairs wanted (default :func:`all_pairs`).
 
         Returns
         -------
@@ -85,7 +190,7 @@ class PairFeatureBuilder:
         """
         x = returns.to_numpy(dtype=float)
         n = x.shape[1]
-        iu = np.triu_indices(n, 1)
+        iu = all_pairs(n) if pairs is None else pairs
         blocks = []
         for w in PAIR_WINDOWS:
             blocks.append(_trailing_pair_z(x, positions, w, iu))
@@ -105,19 +210,30 @@ class PairFeatureBuilder:
 
 def _trailing_pair_z(x: np.ndarray, positions: np.ndarray, window: int, iu) -> np.ndarray:
     """Fisher z of trailing pair correlations; early dates use what exists (10 rows minimum)."""
-    return fisher_z(trailing_correlations(x, positions, window, min_periods=10)[:, iu[0], iu[1]])
+    out = np.empty((len(positions), len(iu[0])))
+    start = 0
+    for chunk in _chunks(positions, x.shape[1]):
+        corr = trailing_correlations(x, chunk, window, min_periods=10)
+        out[start : start + len(chunk)] = fisher_z(corr[:, iu[0], iu[1]])
+        start += len(chunk)
+    return out
 
 
 def _ewma_pair_z(x: np.ndarray, positions: np.ndarray, iu) -> np.ndarray:
     from scipy.signal import lfilter
 
     last = int(positions.max()) + 1
-    outer = (x[:last, :, None] * x[:last, None, :])[:, iu[0], iu[1]]
-    var = x[:last] ** 2
     lam = EWMA_DECAY
-    cov = lfilter([1 - lam], [1, -lam], outer, axis=0)
-    v = lfilter([1 - lam], [1, -lam], var, axis=0)
-    rho = cov[positions] / np.sqrt(v[positions][:, iu[0]] * v[positions][:, iu[1]])
+    v = lfilter([1 - lam], [1, -lam], x[:last] ** 2, axis=0)
+    cov = np.empty((len(positions), len(iu[0])))
+    # The filter runs over blocks of pairs (each a T x block array), so its memory is
+    # bounded by the budget, not T x N(N-1)/2 (2.5 GB at 500 assets and 2,500 days).
+    block = max(1, MATRIX_BUDGET // last)
+    for lo in range(0, len(iu[0]), block):
+        i, j = iu[0][lo : lo + block], iu[1][lo : lo + block]
+        filtered = lfilter([1 - lam], [1, -lam], x[:last, i] * x[:last, j], axis=0)
+        cov[:, lo : lo + block] = filtered[positions]
+    rho = cov / np.sqrt(v[positions][:, iu[0]] * v[positions][:, iu[1]])
     return fisher_z(np.nan_to_num(rho))
 
 
@@ -158,7 +274,13 @@ def training_positions(
     return np.arange(last, min_history - 1, -step)[::-1]
 
 
-def pair_targets(returns: pd.DataFrame, positions: np.ndarray, horizon: int) -> np.ndarray:
+def pair_targets(
+    returns: pd.DataFrame,
+    positions: np.ndarray,
+    horizon: int,
+    *,
+    pairs: Pairs | None = None,
+) -> np.ndarray:
     """The Fisher z of each pair's realised correlation over the horizon after each position.
 
     Parameters
@@ -166,20 +288,27 @@ def pair_targets(returns: pd.DataFrame, positions: np.ndarray, horizon: int) -> 
     returns : pandas.DataFrame
         Daily returns.
     positions : numpy.ndarray
-        Training rows.
+        Training rows (label windows closed).
     horizon : int
         Days per label window.
+    pairs : tuple of numpy.ndarray, optional
+        The pairs wanted (default :func:`all_pairs`).
 
     Returns
     -------
     numpy.ndarray
-        (len(positions), N(N-1)/2) labels.
+        (len(positions), n_pairs) labels.
     """
-    realized, _ = forward_realized_correlation(
-        returns, horizon=horizon, dates=returns.index[positions]
-    )
-    iu = np.triu_indices(returns.shape[1], 1)
-    return fisher_z(realized[:, iu[0], iu[1]])
+    iu = all_pairs(returns.shape[1]) if pairs is None else pairs
+    out = np.empty((len(positions), len(iu[0])))
+    start = 0
+    for chunk in _chunks(positions, returns.shape[1]):
+        realized, _ = forward_realized_correlation(
+            returns, horizon=horizon, dates=returns.index[chunk]
+        )
+        out[start : start + len(chunk)] = fisher_z(realized[:, iu[0], iu[1]])
+        start += len(chunk)
+    return out
 
 
 def pairs_to_matrix(z_pairs: np.ndarray, n: int) -> np.ndarray:

@@ -1,0 +1,89 @@
+"""Pair panels in bounded memory: chunked builds, pair samples, and the ML families on them."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from correlation_platform.data.synthetic import simulate_market
+from correlation_platform.features import build_feature_panel, simple_returns
+from correlation_platform.forecasters import get_forecaster, pair_dataset
+from correlation_platform.forecasters.pair_dataset import (
+    SAMPLE_STRATA,
+    PairFeatureBuilder,
+    all_pairs,
+    pair_targets,
+    sample_pairs,
+    training_positions,
+)
+from correlation_platform.linalg import is_correlation_matrix
+
+
+@pytest.fixture(scope="module")
+def wide():
+    market = simulate_market(n_assets=40, n_days=500, kind="macro", seed=2)
+    returns = simple_returns(market.prices)
+    return returns, build_feature_panel(returns, market.indicators)
+
+
+def test_chunked_build_and_targets_equal_one_block(wide, monkeypatch):
+    returns, panel = wide
+    positions = training_positions(returns, 21, 5, 63)
+    builder = PairFeatureBuilder().fit(panel, returns.index[positions[-1]])
+    whole = builder.build(returns, panel, positions)
+    labels = pair_targets(returns, positions, 21)
+    # A budget of three 40 x 40 matrices: every date is its own chunk or nearly.
+    monkeypatch.setattr(pair_dataset, "MATRIX_BUDGET", 3 * 40 * 40)
+    np.testing.assert_array_equal(builder.build(returns, panel, positions), whole)
+    np.testing.assert_array_equal(pair_targets(returns, positions, 21), labels)
+    some = sample_pairs(returns.to_numpy(), 100, seed=0)
+    at = np.flatnonzero(np.isin(np.ravel_multi_index(all_pairs(40), (40, 40)),
+                                np.ravel_multi_index(some, (40, 40))))  # fmt: skip
+    np.testing.assert_array_equal(
+        builder.build(returns, panel, positions, pairs=some), whole[:, at]
+    )
+    np.testing.assert_array_equal(pair_targets(returns, positions, 21, pairs=some), labels[:, at])
+
+
+def test_pair_sample_is_deterministic_stratified_and_exact(wide):
+    x = wide[0].to_numpy()
+    first = sample_pairs(x, 200, seed=5)
+    assert len(first[0]) == 200 and np.array_equal(first[0], sample_pairs(x, 200, seed=5)[0])
+    assert not np.array_equal(first, sample_pairs(x, 200, seed=6))
+    flat = np.ravel_multi_index(first, (40, 40))
+    assert len(np.unique(flat)) == 200 and np.all(np.diff(flat) > 0) and np.all(first[0] < first[1])
+    # Each correlation decile of the 780 pairs gives its share (78 pairs -> 20 each).
+    corr = np.corrcoef(x, rowvar=False)
+    everyone = np.sort(corr[all_pairs(40)])
+    edges = everyone[np.linspace(0, len(everyone), SAMPLE_STRATA + 1).astype(int)[1:-1]]
+    counts = np.bincount(np.searchsorted(edges, corr[first], side="right"), minlength=10)
+    assert counts.min() >= 18 and counts.max() <= 22, counts
+    every = sample_pairs(x, 10_000, seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip(every, all_pairs(40), strict=True))
+
+
+@pytest.mark.parametrize("family", ["gbm", "lstm"])
+def test_ml_families_train_on_the_sample_and_forecast_every_pair(family, wide, monkeypatch):
+    returns, panel = wide
+    fast = {"gbm": {"max_iter": 30}, "lstm": {"epochs": 2, "max_rows": 3000, "hidden": 8}}
+    model = get_forecaster(family, max_pairs=60, **fast[family]).fit(returns, panel)
+    assert len(model.pairs_[0]) == 60
+    dates = returns.index[-40::10]
+    path = model.predict_path(returns, panel, dates=dates)
+    assert path.shape == (4, 40, 40) and all(is_correlation_matrix(m) for m in path)
+    monkeypatch.setattr(pair_dataset, "MATRIX_BUDGET", 1)  # one date per chunk
+    np.testing.assert_array_equal(model.predict_path(returns, panel, dates=dates), path)
+
+
+def test_a_pair_sample_bounds_the_training_memory():
+    market = simulate_market(n_assets=150, n_days=700, kind="macro", seed=1)
+    returns = simple_returns(market.prices)
+    panel = build_feature_panel(returns, market.indicators)
+    tracemalloc.start()
+    try:
+        get_forecaster("gbm", max_iter=5, max_pairs=300).fit(returns, panel)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # All 11,175 pairs x 123 dates x 30 features would be 330 MB of float64 alone.
+    assert peak < 120e6, f"peak {peak / 1e6:.0f} MB"
