@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import inspect
 from collections.abc import Iterable, Iterator, Mapping
 from typing import ClassVar, NamedTuple
 
@@ -75,6 +76,17 @@ class CorrelationForecaster(BaseEstimator, abc.ABC):
     runtime_packages: ClassVar[tuple[str, ...]] = ()
     #: Constructor argument -> accepted values, checked at :meth:`fit`.
     PARAMETERS: ClassVar[Mapping[str, Constraint | tuple[Constraint, ...]]] = {}
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle, giving a model pickled before a hyper-parameter existed its default.
+
+        A champion stored in MLflow by an older version must still ``get_params`` and
+        ``clone`` (point-in-time refits do both); the default is what that version used.
+        """
+        super().__setstate__(state)
+        for name, param in inspect.signature(type(self).__init__).parameters.items():
+            if name != "self" and name not in self.__dict__ and param.default is not param.empty:
+                setattr(self, name, param.default)
 
     def fit(
         self,

@@ -87,3 +87,18 @@ def test_a_pair_sample_bounds_the_training_memory():
         tracemalloc.stop()
     # All 11,175 pairs x 123 dates x 30 features would be 330 MB of float64 alone.
     assert peak < 120e6, f"peak {peak / 1e6:.0f} MB"
+
+
+def test_a_model_pickled_before_max_pairs_existed_still_clones(regime_returns, regime_panel):
+    import pickle
+
+    from sklearn.base import clone
+
+    model = get_forecaster("gbm", max_iter=5).fit(regime_returns, regime_panel)
+    del model.__dict__["max_pairs"]  # what a model stored by the previous version holds
+    old = pickle.loads(pickle.dumps(model))
+    assert old.get_params()["max_pairs"] == pair_dataset.MAX_PAIRS
+    assert clone(old).get_params() == get_forecaster("gbm", max_iter=5).get_params()
+    np.testing.assert_array_equal(
+        old.predict(regime_returns, regime_panel), model.predict(regime_returns, regime_panel)
+    )
