@@ -28,7 +28,7 @@ from _common import machine
 N_DAYS = 2500
 
 STAGE = r"""
-import json, pickle, resource, sys, time
+import json, pickle, sys, time
 import numpy as np, pandas as pd, torch
 torch.set_num_threads(1)
 from correlation_platform.forecasters import USES_FEATURES, get_forecaster
@@ -70,7 +70,10 @@ else:
     extra = {"predict_s": predict_s, "vol_s": vol_s, "weights_s": weights_s,
              "solver": res.solver, "orders": len(orders)}
 seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss across execve, so a child would report
+# its parent's peak (the parent built the synthetic market's truth).
+with open("/proc/self/status") as fh:
+    peak = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM")) / 1e6
 print(json.dumps({"seconds": seconds, "peak_gb": peak, **extra}))
 """
 
