@@ -17,7 +17,7 @@ from correlation_platform.forecasters.base import CorrelationForecaster
 from correlation_platform.forecasters.pair_dataset import (
     MAX_PAIRS,
     PairFeatureBuilder,
-    budget_chunks,
+    by_chunks,
     pair_targets,
     pairs_to_matrix,
     sample_pairs,
@@ -167,11 +167,9 @@ class GBMForecaster(CorrelationForecaster):
     def _path(self, returns, features, positions, horizon) -> np.ndarray:
         n = returns.shape[1]
         n_pairs, n_feat = n * (n - 1) // 2, len(self.builder_.names)
-        z = np.empty((len(positions), n_pairs))
-        start = 0
-        for chunk in budget_chunks(positions, n_pairs * n_feat):
+
+        def compute(chunk: np.ndarray) -> np.ndarray:
             feats = self.builder_.build(returns, features, chunk)
-            rows = self.model_.predict(feats.reshape(-1, n_feat))
-            z[start : start + len(chunk)] = rows.reshape(len(chunk), n_pairs)
-            start += len(chunk)
-        return pairs_to_matrix(z, n)
+            return self.model_.predict(feats.reshape(-1, n_feat)).reshape(len(chunk), n_pairs)
+
+        return pairs_to_matrix(by_chunks(positions, n_pairs, n_pairs * n_feat, compute), n)

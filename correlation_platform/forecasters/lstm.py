@@ -22,7 +22,7 @@ from correlation_platform.forecasters.base import CorrelationForecaster
 from correlation_platform.forecasters.pair_dataset import (
     MAX_PAIRS,
     PairFeatureBuilder,
-    budget_chunks,
+    by_chunks,
     pair_targets,
     pairs_to_matrix,
     sample_pairs,
@@ -274,12 +274,12 @@ class LSTMForecaster(CorrelationForecaster):
     def _path(self, returns, features, positions, horizon) -> np.ndarray:
         n = returns.shape[1]
         n_pairs, n_feat = n * (n - 1) // 2, len(self.builder_.names)
-        z = np.empty((len(positions), n_pairs))
-        start = 0
-        for chunk in budget_chunks(positions, self.seq_len * n_pairs * n_feat):
-            z[start : start + len(chunk)] = self._predict_pairs(returns, features, chunk)
-            start += len(chunk)
-        return pairs_to_matrix(z, n)
+
+        def compute(chunk: np.ndarray) -> np.ndarray:
+            return self._predict_pairs(returns, features, chunk)
+
+        floats_each = self.seq_len * n_pairs * n_feat
+        return pairs_to_matrix(by_chunks(positions, n_pairs, floats_each, compute), n)
 
     def _predict_pairs(self, returns, features, positions) -> np.ndarray:
         """(len(positions), n_pairs) predicted Fisher z, from each date's sequence."""

@@ -8,6 +8,7 @@ min-max scaled on the training dates only (:class:`TrainWindowScaler`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,28 +95,38 @@ def sample_pairs(x: np.ndarray, max_pairs: int, *, seed: int) -> Pairs:
     return iu[0][chosen], iu[1][chosen]
 
 
-def _chunks(positions: np.ndarray, n_assets: int) -> list[np.ndarray]:
-    """Consecutive slices of ``positions`` whose N x N matrices fit ``MATRIX_BUDGET``."""
-    return budget_chunks(positions, n_assets * n_assets)
+def by_chunks(
+    positions: np.ndarray,
+    width: int,
+    floats_each: int,
+    compute: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """Rows ``compute(chunk)`` for consecutive chunks of ``positions``, in one array.
 
-
-def budget_chunks(positions: np.ndarray, floats_each: int) -> list[np.ndarray]:
-    """Consecutive slices of ``positions`` of at most ``MATRIX_BUDGET`` floats each.
+    Each chunk holds as many positions as fit ``MATRIX_BUDGET`` floats of intermediate
+    work (at least one), so the memory is the result's plus one chunk's.
 
     Parameters
     ----------
     positions : numpy.ndarray
-        Rows to process.
+        Rows to process, in the order of the result.
+    width : int
+        Columns of the result (e.g. pairs).
     floats_each : int
-        Floats one position needs (e.g. pairs x features).
+        Floats of intermediate work one position needs (e.g. N^2, pairs x features).
+    compute : callable
+        ``compute(chunk) -> (len(chunk), width)`` array.
 
     Returns
     -------
-    list of numpy.ndarray
-        The slices, in order (one position per slice at least).
+    numpy.ndarray
+        (len(positions), width).
     """
+    out = np.empty((len(positions), width))
     size = max(1, MATRIX_BUDGET // max(1, floats_each))
-    return [positions[k : k + size] for k in range(0, len(positions), size)]
+    for start in range(0, len(positions), size):
+        out[start : start + size] = compute(positions[start : start + size])
+    return out
 
 
 @dataclass
@@ -210,13 +221,12 @@ class PairFeatureBuilder:
 
 def _trailing_pair_z(x: np.ndarray, positions: np.ndarray, window: int, iu) -> np.ndarray:
     """Fisher z of trailing pair correlations; early dates use what exists (10 rows minimum)."""
-    out = np.empty((len(positions), len(iu[0])))
-    start = 0
-    for chunk in _chunks(positions, x.shape[1]):
+
+    def compute(chunk: np.ndarray) -> np.ndarray:
         corr = trailing_correlations(x, chunk, window, min_periods=10)
-        out[start : start + len(chunk)] = fisher_z(corr[:, iu[0], iu[1]])
-        start += len(chunk)
-    return out
+        return fisher_z(corr[:, iu[0], iu[1]])
+
+    return by_chunks(positions, len(iu[0]), x.shape[1] ** 2, compute)
 
 
 def _ewma_pair_z(x: np.ndarray, positions: np.ndarray, iu) -> np.ndarray:
@@ -300,15 +310,14 @@ def pair_targets(
         (len(positions), n_pairs) labels.
     """
     iu = all_pairs(returns.shape[1]) if pairs is None else pairs
-    out = np.empty((len(positions), len(iu[0])))
-    start = 0
-    for chunk in _chunks(positions, returns.shape[1]):
+
+    def compute(chunk: np.ndarray) -> np.ndarray:
         realized, _ = forward_realized_correlation(
             returns, horizon=horizon, dates=returns.index[chunk]
         )
-        out[start : start + len(chunk)] = fisher_z(realized[:, iu[0], iu[1]])
-        start += len(chunk)
-    return out
+        return fisher_z(realized[:, iu[0], iu[1]])
+
+    return by_chunks(positions, len(iu[0]), returns.shape[1] ** 2, compute)
 
 
 def pairs_to_matrix(z_pairs: np.ndarray, n: int) -> np.ndarray:

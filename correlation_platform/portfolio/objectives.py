@@ -213,7 +213,7 @@ class ObjectiveSolver(abc.ABC):
     @staticmethod
     def _load_common(problem: PortfolioProblem, p: dict) -> None:
         scale2 = problem.scale2
-        p["mu"].value = problem.mu / scale2
+        p["mu"].value = problem.scaled_mu
         p["w0"].value = problem.w0
         p["lb"].value = problem.lower
         p["ub"].value = problem.upper
@@ -318,10 +318,6 @@ class _LineObjective(ObjectiveSolver):
             info={"turning_points": walked.turning_points},
         )  # fmt: skip
 
-    @staticmethod
-    def _box(problem: PortfolioProblem) -> tuple[np.ndarray, np.ndarray]:
-        return problem.lower, problem.upper
-
 
 class MinVariance(_LineObjective):
     """Minimum variance: min w'Sw (+ costs) under the constraints."""
@@ -330,8 +326,9 @@ class MinVariance(_LineObjective):
 
     @override
     def walk(self, problem: PortfolioProblem) -> CriticalLineSolution:
-        lb, ub = self._box(problem)
-        return min_variance_weights(problem.scaled_covariance, lb, ub, sectors=problem.sectors)
+        return min_variance_weights(
+            problem.scaled_covariance, problem.lower, problem.upper, sectors=problem.sectors
+        )
 
 
 class MeanVariance(_LineObjective):
@@ -341,12 +338,15 @@ class MeanVariance(_LineObjective):
 
     @override
     def walk(self, problem: PortfolioProblem) -> CriticalLineSolution:
-        lb, ub = self._box(problem)
         aversion = problem.risk_aversion
         t = 1.0 / (2.0 * aversion) if aversion > 0 else np.inf
-        mu = problem.mu / problem.scale2
         return mean_variance_weights(
-            problem.scaled_covariance, mu, lb, ub, t, sectors=problem.sectors
+            problem.scaled_covariance,
+            problem.scaled_mu,
+            problem.lower,
+            problem.upper,
+            t,
+            sectors=problem.sectors,
         )
 
     @override
@@ -364,11 +364,14 @@ class TargetVolatility(_LineObjective):
 
     @override
     def walk(self, problem: PortfolioProblem) -> CriticalLineSolution:
-        lb, ub = self._box(problem)
         variance = problem.target_volatility**2 / (TRADING_DAYS * problem.scale2)
-        mu = problem.mu / problem.scale2
         return target_volatility_weights(
-            problem.scaled_covariance, mu, lb, ub, variance, sectors=problem.sectors
+            problem.scaled_covariance,
+            problem.scaled_mu,
+            problem.lower,
+            problem.upper,
+            variance,
+            sectors=problem.sectors,
         )
 
     @override
@@ -418,9 +421,13 @@ class MaxSharpe(_LineObjective):
 
     @override
     def walk(self, problem: PortfolioProblem) -> CriticalLineSolution:
-        lb, ub = self._box(problem)
-        mu = problem.mu / problem.scale2
-        return max_sharpe_weights(problem.scaled_covariance, mu, lb, ub, sectors=problem.sectors)
+        return max_sharpe_weights(
+            problem.scaled_covariance,
+            problem.scaled_mu,
+            problem.lower,
+            problem.upper,
+            sectors=problem.sectors,
+        )
 
     @override
     def rescue_reason(self, problem: PortfolioProblem, failure: Failure, volatility: float) -> str:

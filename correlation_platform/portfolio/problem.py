@@ -90,6 +90,11 @@ class PortfolioProblem:
         return self.transaction_cost > 0
 
     @property
+    def scaled_mu(self) -> np.ndarray:
+        """Expected returns on the rescaled problem's scale (mu / s^2)."""
+        return self.mu / self.scale2
+
+    @property
     def w0(self) -> np.ndarray:
         """The current weights, zeros when there are none (a portfolio from cash)."""
         return np.zeros(len(self.assets)) if self.current is None else self.current
