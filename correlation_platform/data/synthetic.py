@@ -157,11 +157,12 @@ def macro_correlation_level(standardised: pd.DataFrame) -> np.ndarray:
 
 
 def simulate_market(
-    *,
+    # Positional as in the design contract: simulate_market(n_assets, n_days, kind, seed).
     n_assets: int = 10,
     n_days: int = 1500,
     kind: str = "regime",
     seed: int = 0,
+    *,
     start: str = "2000-01-03",
     break_day: int | None = None,
 ) -> MarketData:

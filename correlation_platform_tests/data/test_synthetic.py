@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from correlation_platform.data import load_market_data
@@ -85,3 +86,10 @@ def test_five_hundred_assets():
     m = simulate_market(n_assets=500, n_days=120, kind="regime", seed=1)
     assert m.prices.shape == (120, 500) and m.true_correlation.shape == (120, 500, 500)
     assert np.isfinite(m.prices.to_numpy()).all()
+
+
+def test_the_contract_call_with_positional_arguments_still_works():
+    # DESIGN.md section 2: data.synthetic.simulate_market(n_assets, n_days, kind, seed).
+    a = simulate_market(6, 300, "constant", 3)
+    b = simulate_market(n_assets=6, n_days=300, kind="constant", seed=3)
+    pd.testing.assert_frame_equal(a.prices, b.prices)
