@@ -3,13 +3,16 @@
 Every objective solves a :class:`~.problem.PortfolioProblem` the same way
 (:meth:`ObjectiveSolver.solve`): a reason it has no solution at all (checked before any
 solver), then its exact special-purpose method where one applies and ``method="auto"``
-(the critical line for the four mean-variance objectives under a budget, bounds and
-disjoint sector caps; Spinu's Newton method for risk parity), then the Clarabel program
-with SCS as backup. Each try is recorded as an :class:`~.programs.Attempt`.
+(for minimum and mean variance the primal-dual active set of :mod:`.active_set`, which
+takes costs, a turnover limit and any sector caps, then the critical line; the critical
+line for target volatility and maximum Sharpe under a budget, bounds and disjoint sector
+caps; Spinu's Newton method for risk parity), then the Clarabel program with SCS as
+backup. Each try is recorded as an :class:`~.programs.Attempt`.
 
-The critical line is exact and several times faster than Clarabel at 500 assets
-(bench/README.md); it declines (ties, overlapping sectors, a singular covariance) with a
-reason, kept in ``info["critical_line"]``. A turnover limit or costs need the programs.
+The exact methods are several times faster than Clarabel at 500 assets
+(bench/README.md); they decline (a cycle of active sets, ties, overlapping sectors on the
+line, a singular covariance) with a reason, kept in ``info`` and in the attempts. Target
+volatility and maximum Sharpe with a turnover limit or costs use the programs.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import ClassVar
 import numpy as np
 from typing_extensions import override
 
+from correlation_platform.portfolio.active_set import quadratic_weights
 from correlation_platform.portfolio.critical_line import (
     CriticalLineSolution,
     max_sharpe_weights,
@@ -45,6 +49,8 @@ from correlation_platform.units import TRADING_DAYS
 METHODS = ("auto", "cvxpy")
 #: Solver name reported for weights found by walking the critical line.
 CRITICAL_LINE = "critical_line"
+#: Solver name reported for weights found by the primal-dual active set (costs, turnover).
+ACTIVE_SET = "active_set"
 #: Solver name reported for risk-parity weights found by Spinu's Newton method.
 NEWTON = "newton"
 #: Status reported for weights from an exact method.
@@ -146,6 +152,7 @@ class ObjectiveSolver(abc.ABC):
         if method == "auto":
             exact = self.exact(problem, info)
             if exact is not None:
+                attempts.extend(Attempt(k, v) for k, v in info.items() if k in EXACT_STEPS)
                 attempts.append(Attempt(exact.solver, exact.status))
                 return exact
             attempts.extend(Attempt(k, v) for k, v in info.items() if k in EXACT_STEPS)
@@ -319,10 +326,54 @@ class _LineObjective(ObjectiveSolver):
         )  # fmt: skip
 
 
-class MinVariance(_LineObjective):
+class _QuadraticObjective(_LineObjective):
+    """A quadratic objective: the active set first (any constraints), then the line."""
+
+    @override
+    def exact(self, problem: PortfolioProblem, info: dict) -> Solved | None:
+        q, m = self.quadratic(problem)
+        found = quadratic_weights(
+            q,
+            m,
+            problem.lower,
+            problem.upper,
+            current=problem.w0,
+            cost=problem.transaction_cost / problem.scale2,
+            max_turnover=problem.max_turnover,
+            sectors=problem.sectors,
+        )
+        if found.weights is not None:
+            return Solved(
+                x=found.weights, status=OPTIMAL, solver=ACTIVE_SET, exact=True,
+                info={"active_set_solves": found.iterations},
+            )  # fmt: skip
+        info[ACTIVE_SET] = found.status
+        return super().exact(problem, info)
+
+    @abc.abstractmethod
+    def quadratic(self, problem: PortfolioProblem) -> tuple[np.ndarray, np.ndarray]:
+        """The objective as ``0.5 w'Qw - m'w`` on the rescaled problem (before costs).
+
+        Parameters
+        ----------
+        problem : PortfolioProblem
+            The validated request.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            (Q, m).
+        """
+
+
+class MinVariance(_QuadraticObjective):
     """Minimum variance: min w'Sw (+ costs) under the constraints."""
 
     objective = Objective.MIN_VARIANCE
+
+    @override
+    def quadratic(self, problem: PortfolioProblem) -> tuple[np.ndarray, np.ndarray]:
+        return 2.0 * problem.scaled_covariance, np.zeros(len(problem.assets))
 
     @override
     def walk(self, problem: PortfolioProblem) -> CriticalLineSolution:
@@ -331,10 +382,14 @@ class MinVariance(_LineObjective):
         )
 
 
-class MeanVariance(_LineObjective):
+class MeanVariance(_QuadraticObjective):
     """Mean variance: max mu'w - lambda w'Sw (- costs)."""
 
     objective = Objective.MEAN_VARIANCE
+
+    @override
+    def quadratic(self, problem: PortfolioProblem) -> tuple[np.ndarray, np.ndarray]:
+        return 2.0 * problem.risk_aversion * problem.scaled_covariance, problem.scaled_mu
 
     @override
     def walk(self, problem: PortfolioProblem) -> CriticalLineSolution:
@@ -460,7 +515,7 @@ class RiskParity(ObjectiveSolver):
 
 
 #: Steps of ``info`` that are exact methods (recorded as attempts when they decline).
-EXACT_STEPS = (CRITICAL_LINE, NEWTON)
+EXACT_STEPS = (ACTIVE_SET, CRITICAL_LINE, NEWTON)
 
 #: The solver of each objective.
 SOLVERS: dict[Objective, ObjectiveSolver] = {

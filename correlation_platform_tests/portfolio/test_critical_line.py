@@ -310,16 +310,26 @@ def test_overlapping_sectors_are_declined():
     assert sol.weights is None and "disjoint" in sol.status
 
 
-def test_optimize_walks_the_line_under_sector_caps(rng):
+def test_optimize_walks_the_line_under_sector_caps(rng, monkeypatch):
+    import correlation_platform.portfolio.objectives as opt
+    from correlation_platform.portfolio.active_set import ActiveSetSolution
+
     cov, _ = _problem(rng, 12, 100)
     assets = [f"a{i}" for i in range(12)]
     frame = pd.DataFrame(cov * 1e-4, index=assets, columns=assets)
     sectors = pd.Series(["x"] * 4 + ["y"] * 4 + ["z"] * 4, index=assets)
     kwargs = {"groups": sectors, "group_caps": {"x": 0.2, "y": 0.3}, "bounds": (0.0, 0.4)}
+    first = optimize(frame, objective="min_variance", **kwargs)
+    # The line is the second exact method of minimum variance: after the active set.
+    declined = ActiveSetSolution(weights=None, status="failed: declined by the test", iterations=0)
+    monkeypatch.setattr(opt, "quadratic_weights", lambda *a, **k: declined)
     walked = optimize(frame, objective="min_variance", **kwargs)
     cone = optimize(frame, objective="min_variance", method="cvxpy", **kwargs)
-    assert walked.solver == "critical_line" and cone.solver == "CLARABEL"
+    assert first.solver == "active_set" and walked.solver == "critical_line"
+    assert walked.attempts[0].outcome == "failed: declined by the test"
+    assert cone.solver == "CLARABEL"
     np.testing.assert_allclose(walked.weights, cone.weights, atol=1e-5)
+    np.testing.assert_allclose(first.weights, walked.weights, atol=1e-9)
     assert walked.weights[sectors == "x"].sum() <= 0.2 + 1e-12
 
 

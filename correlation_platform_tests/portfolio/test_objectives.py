@@ -72,7 +72,7 @@ def test_mean_variance_matches_closed_form(sample):
         risk_aversion=gamma,
         bounds=(-10.0, 10.0),
     )
-    assert weights.attrs["optimization"]["solver"] == "critical_line"
+    assert weights.attrs["optimization"]["solver"] == "active_set"
     w = weights.to_numpy()
     s_inv = np.linalg.inv(cov.to_numpy())
     one = np.ones(6)

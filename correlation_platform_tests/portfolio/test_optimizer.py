@@ -250,9 +250,12 @@ def test_infeasible_constraints_are_refused_never_replaced_by_a_violating_fallba
 
 def test_a_solver_failure_holds_a_feasible_book_or_equal_weight(monkeypatch):
     import correlation_platform.portfolio.objectives as opt
+    from correlation_platform.portfolio.active_set import ActiveSetSolution
     from correlation_platform.portfolio.programs import Attempt, ProgramSolution
 
     injected = Attempt("CLARABEL", "solver error: injected")
+    declined = ActiveSetSolution(weights=None, status="failed: injected", iterations=0)
+    monkeypatch.setattr(opt, "quadratic_weights", lambda *a, **k: declined)
     monkeypatch.setattr(
         opt,
         "solve",
@@ -307,8 +310,8 @@ def test_a_non_psd_covariance_is_repaired_with_the_reason():
 @pytest.mark.parametrize(
     ("objective", "kwargs", "solver"),
     [
-        ("min_variance", {}, "critical_line"),
-        ("mean_variance", {"risk_aversion": 4.0}, "critical_line"),
+        ("min_variance", {}, "active_set"),
+        ("mean_variance", {"risk_aversion": 4.0}, "active_set"),
         ("target_volatility", {"target_volatility": 0.293}, "critical_line"),
         ("max_sharpe", {}, "critical_line"),
         ("risk_parity", {}, "newton"),
