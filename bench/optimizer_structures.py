@@ -7,7 +7,7 @@ turnover limit (0.3) and costs (10 bp) from a current book. Twenty problems per 
 median and worst solve time of the default (``method="auto"``) and of the Clarabel
 program (``method="cvxpy"``, re-solving the cached program, what a backtest does), the
 worst objective gap of the default against Clarabel, and skfolio's median fit time on
-three of the problems (a sample whose covariance is exactly the problem's).
+the first problem of each row (a sample whose covariance is exactly the problem's).
 
     .venv/bin/python bench/optimizer_structures.py [n_assets] [problems] > results.md
 """
@@ -31,7 +31,7 @@ STRUCTURES = ("positive", "mixed", "sample600", "sample1000")
 CAPS = (2.0, 10.0, 50.0)
 OBJECTIVES = ("min_variance", "mean_variance", "target_volatility", "max_sharpe", "risk_parity")
 TURNOVER, COST = 0.3, 0.001
-SKFOLIO_PROBLEMS = 3
+SKFOLIO_PROBLEMS = 1
 
 
 def covariance(structure: str, n: int, rng: np.random.Generator) -> np.ndarray:

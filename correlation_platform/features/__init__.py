@@ -9,12 +9,15 @@ from correlation_platform.features.returns import (
     trailing_volatility,
 )
 from correlation_platform.features.targets import (
+    CorrelationPanel,
     forward_realized_correlation,
     realized_correlation_frame,
+    realized_correlation_panel,
 )
 
 __all__ = [
     "CleaningResult",
+    "CorrelationPanel",
     "align_indicators",
     "average_trailing_correlation",
     "build_feature_panel",
@@ -22,6 +25,7 @@ __all__ = [
     "ewma_volatility",
     "forward_realized_correlation",
     "realized_correlation_frame",
+    "realized_correlation_panel",
     "simple_returns",
     "trailing_volatility",
 ]

@@ -1,4 +1,7 @@
-"""Parquet IO manager: DataFrames/Series as Parquet, small dicts as JSON (never pickle)."""
+"""Parquet IO manager: frames as Parquet, small dicts as JSON, correlation panels as .npy.
+
+Never pickle.
+"""
 
 import contextlib
 import json
@@ -6,9 +9,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 
+from correlation_platform.features.targets import CorrelationPanel
 from correlation_platform.paths import subdir
 
 
@@ -30,8 +35,25 @@ def _atomic(path: Path):
         tmp.unlink(missing_ok=True)
 
 
+#: Suffix of a correlation panel's index file (dates and assets), beside its ``.npy``.
+PANEL_INDEX = ".panel.json"
+
+
+def _read_panel(path: Path) -> CorrelationPanel:
+    index = json.loads(path.with_suffix(PANEL_INDEX).read_text(encoding="utf-8"))
+    return CorrelationPanel(
+        dates=pd.DatetimeIndex(index["dates"]),
+        assets=index["assets"],
+        values=np.load(path, mmap_mode="r"),
+    )
+
+
 class ParquetIOManager(ConfigurableIOManager):
-    """Files under ``base_dir/<asset key>/<partition>.{parquet,json}``."""
+    """Files under ``base_dir/<asset key>/<partition>.{parquet,json,npy}``.
+
+    Frames and series as Parquet, dicts as JSON, correlation panels as one ``.npy`` array
+    (read memory-mapped) beside a ``.panel.json`` of its dates and assets.
+    """
 
     base_dir: str = ""
 
@@ -57,13 +79,21 @@ class ParquetIOManager(ConfigurableIOManager):
             frame.columns = [str(c) for c in frame.columns]
             with _atomic(path) as tmp:
                 frame.to_parquet(tmp)
+        elif isinstance(obj, CorrelationPanel):
+            path = stem.with_suffix(".npy")
+            with _atomic(path) as tmp, tmp.open("wb") as fh:
+                np.save(fh, obj.values)
+            index = {"dates": [str(d.date()) for d in obj.dates], "assets": obj.assets}
+            with _atomic(stem.with_suffix(PANEL_INDEX)) as tmp:
+                tmp.write_text(json.dumps(index), encoding="utf-8")
         elif isinstance(obj, dict):
             path = stem.with_suffix(".json")
             with _atomic(path) as tmp:
                 tmp.write_text(json.dumps(obj, indent=2, default=str), encoding="utf-8")
         else:
             raise TypeError(
-                f"ParquetIOManager stores DataFrame, Series or dict, not {type(obj).__name__} "
+                "ParquetIOManager stores DataFrame, Series, dict or CorrelationPanel, not "
+                f"{type(obj).__name__} "
                 f"(asset {context.asset_key.to_user_string()})"
             )
         context.add_output_metadata({"path": str(path)})
@@ -71,6 +101,7 @@ class ParquetIOManager(ConfigurableIOManager):
     def _read(self, stem: Path, asset: str = "") -> Any:
         for suffix, reader in (
             (".parquet", pd.read_parquet),
+            (".npy", _read_panel),
             (".json", lambda p: json.loads(p.read_text(encoding="utf-8"))),
         ):
             path = stem.with_suffix(suffix)
@@ -83,7 +114,9 @@ class ParquetIOManager(ConfigurableIOManager):
                     f"asset {asset or stem.parent.name}: the stored file {path} cannot be read "
                     f"({type(exc).__name__}: {exc}); re-materialise the asset to rewrite it"
                 ) from exc
-        raise FileNotFoundError(f"no stored value at {stem}.parquet|.json: materialise it first")
+        raise FileNotFoundError(
+            f"no stored value at {stem}.parquet|.json|.npy: materialise it first"
+        )
 
     def load_input(self, context: InputContext) -> Any:
         """Load an upstream asset (every stored partition for a multi-partition input)."""
@@ -123,7 +156,9 @@ def stored_partitions(
     found = {
         p.stem: p
         for p in folder.iterdir()
-        if p.suffix in (".parquet", ".json") and not p.name.startswith(".")
+        if p.suffix in (".parquet", ".json", ".npy")
+        and not p.name.startswith(".")
+        and not p.name.endswith(PANEL_INDEX)
     }
     keys = sorted(k for k in found if before is None or k < before)
     return {k: found[k] for k in keys}

@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 from dagster import build_input_context, build_output_context
@@ -35,3 +36,17 @@ def test_a_corrupted_file_names_the_asset_and_rematerialising_fixes_it(tmp_path)
     (tmp_path / "cfg" / "data.json").write_text("{not json")
     with pytest.raises(CorruptAssetError, match=r"asset cfg: .*JSONDecodeError"):
         io.load_input(build_input_context(asset_key="cfg"))
+
+
+def test_correlation_panels_round_trip_as_one_memory_mapped_array(tmp_path, regime_returns):
+    from correlation_platform.features import realized_correlation_panel
+
+    panel = realized_correlation_panel(regime_returns.iloc[:200], horizon=21)
+    io = ParquetIOManager(base_dir=str(tmp_path))
+    io.handle_output(build_output_context(asset_key="realized_correlation"), panel)
+    stored = sorted(p.name for p in (tmp_path / "realized_correlation").iterdir())
+    assert stored == ["data.npy", "data.panel.json"]  # one array, not a column per pair
+    back = io.load_input(build_input_context(asset_key="realized_correlation"))
+    assert isinstance(back.values, np.memmap) and back.values.dtype == np.float32
+    np.testing.assert_array_equal(back.values, panel.values)
+    assert list(back.dates) == list(panel.dates) and back.assets == panel.assets

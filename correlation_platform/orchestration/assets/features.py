@@ -87,19 +87,24 @@ def feature_panel(asset_returns: pd.DataFrame, raw_indicators: pd.DataFrame):
     yield check_frame(panel, warmup_nan=True)
 
 
-@asset(group_name=GROUP, kinds={"pandas", "parquet"})
+@asset(group_name=GROUP, kinds={"numpy"})
 def realized_correlation(
     asset_returns: pd.DataFrame, settings: PlatformSettings
-) -> Output[pd.DataFrame]:
+) -> Output[feat.CorrelationPanel]:
     """Labels: correlation realised over the next ``horizon`` days, per date and pair."""
-    frame = feat.realized_correlation_frame(asset_returns, horizon=settings.horizon)
-    avg = frame.mean(axis=1)
+    panel = feat.realized_correlation_panel(asset_returns, horizon=settings.horizon)
+    avg = panel.average()
     return Output(
-        frame,
+        panel,
         metadata={
-            **frame_summary(frame),
+            "rows": len(panel.dates),
+            "first_date": str(panel.dates[0].date()) if len(panel.dates) else "",
+            "last_date": str(panel.dates[-1].date()) if len(panel.dates) else "",
             "horizon_days": settings.horizon,
-            "pairs": frame.shape[1],
+            "assets": len(panel.assets),
+            "pairs": panel.values.shape[1],
+            "storage": "date x pair float32 array (.npy, read memory-mapped)",
+            "megabytes": round(panel.values.nbytes / 2**20, 1),
             "mean_avg_correlation": float(avg.mean()),
             "max_avg_correlation": float(avg.max()),
             "max_avg_correlation_date": str(avg.idxmax().date()),
