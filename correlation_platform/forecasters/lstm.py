@@ -76,6 +76,12 @@ def _sequences(grid: np.ndarray, seq_len: int) -> np.ndarray:
     return np.moveaxis(windows, -1, 2)
 
 
+def _gather(seqs: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sequences and labels of flat (date, pair) rows, copying only those."""
+    dates, pairs = np.divmod(rows, y.shape[1])
+    return seqs[dates, pairs], y[dates, pairs]
+
+
 class LSTMForecaster(CorrelationForecaster):
     """A small LSTM over each pair's recent feature sequence, one network for every pair.
 
@@ -224,15 +230,14 @@ class LSTMForecaster(CorrelationForecaster):
         n_val = max(1, int(d * self.validation_fraction))
         purge = int(np.ceil(self.horizon / self.step))  # train labels must end before validation
         train_end = max(1, d - n_val - purge)
-        x_tr, y_tr = seqs[:train_end].reshape(-1, *seqs.shape[2:]), y[:train_end].reshape(-1)
-        x_va, y_va = seqs[d - n_val :].reshape(-1, *seqs.shape[2:]), y[d - n_val :].reshape(-1)
-        ok = np.isfinite(y_tr)
-        x_tr, y_tr = x_tr[ok], y_tr[ok]
-        if len(y_tr) > self.max_rows:
-            keep = np.sort(rng.choice(len(y_tr), self.max_rows, replace=False))
-            x_tr, y_tr = x_tr[keep], y_tr[keep]
-        ok_va = np.isfinite(y_va)
-        x_va, y_va = x_va[ok_va], y_va[ok_va]
+        # Rows (date, pair) are chosen before any sequence is copied: only the kept
+        # sequences leave the sliding-window view (all of them would be d x pairs x L x F).
+        rows = np.flatnonzero(np.isfinite(y[:train_end]).reshape(-1))
+        if len(rows) > self.max_rows:
+            rows = rows[np.sort(rng.choice(len(rows), self.max_rows, replace=False))]
+        x_tr, y_tr = _gather(seqs, y, rows)
+        first_va = (d - n_val) * y.shape[1]
+        x_va, y_va = _gather(seqs, y, first_va + np.flatnonzero(np.isfinite(y[d - n_val :])))
         self.model_ = self._train(x_tr, y_tr, x_va, y_va)
         self.n_training_rows_ = len(y_tr)
         return self
