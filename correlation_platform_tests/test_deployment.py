@@ -1,6 +1,7 @@
 """docker-compose.yml checked by reading, and its parts exercised without containers:
 Postgres-backed Dagster storage, MLflow on a Postgres backend, code server + daemon."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -232,3 +233,79 @@ def test_no_literal_secret_in_compose_and_every_variable_documented():
     published = [p for svc in services.values() for p in svc.get("ports", [])]
     assert published and all(str(p).startswith("127.0.0.1:") for p in published)
     assert ".env" in (REPO / ".gitignore").read_text().split()
+
+
+def _mlflow_server_command(port: int, backend: str, artifacts: Path) -> list[str]:
+    """docker-compose.yml's MLflow command, with the local backend, port and folder."""
+    words = COMPOSE["services"]["mlflow"]["command"].split()
+    swap = {
+        words[words.index("--backend-store-uri") + 1]: backend,
+        "/mlartifacts": str(artifacts),
+        "0.0.0.0": "127.0.0.1",
+        "5000": str(port),
+    }
+    words = [swap.get(w, w) for w in words]
+    return [str(BIN / words[0]), *words[1:]]
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_make_run_end_to_end_on_postgres_and_an_mlflow_server(
+    postgres_server, tmp_path, monkeypatch, corrplat_home
+):
+    """What ``make run`` does, on the production instance and an MLflow server."""
+    import urllib.request
+
+    from correlation_platform.orchestration.materialize_all import materialize_all
+    from correlation_platform_tests.orchestration.test_pipeline import SETTINGS, SYNTHETIC
+
+    home = _postgres_home(tmp_path, "corrplat_test_e2e_dagster", monkeypatch)
+    backend = fresh_database("corrplat_test_e2e_mlflow")
+    port = free_port()
+    log = (tmp_path / "mlflow.log").open("w")
+    env = {**os.environ, "MLFLOW_SERVER_ALLOWED_HOSTS": f"127.0.0.1:{port},127.0.0.1"}
+    server = subprocess.Popen(
+        _mlflow_server_command(port, backend, tmp_path / "mlartifacts"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, (
+                tmp_path / "mlflow.log"
+            ).read_text()[-3000:]
+            time.sleep(1)
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
+        instance = DagsterInstance.from_config(str(home))
+        out = materialize_all(instance, resources={"market_data": SYNTHETIC, "settings": SETTINGS})
+        assert all(r.success for r in out["runs"].values())
+        # Every run and materialisation is in Postgres, seen by a fresh instance.
+        again = DagsterInstance.from_config(str(home))
+        assert type(again.run_storage).__name__ == "PostgresRunStorage"
+        for key in ("trained_forecasters", "champion_forecaster", "backtest_report"):
+            assert again.get_latest_materialization_event(AssetKey(key)) is not None, key
+        # The models are registered on the server, their files served from its folder.
+        from correlation_platform.tracking import MlflowStore
+
+        store = MlflowStore()
+        assert store.tracking_uri.startswith("http://")
+        champion = store.load_forecaster("champion")
+        chosen = json.loads(
+            (corrplat_home / "assets" / "champion_forecaster" / "data.json").read_text()
+        )
+        assert champion.name == chosen["champion"]
+        assert any((tmp_path / "mlartifacts").rglob("*.pkl")) or any(
+            (tmp_path / "mlartifacts").rglob("MLmodel")
+        )
+        assert out["report"].exists() and not (corrplat_home / "mlflow" / "mlflow.db").exists()
+    finally:
+        stop_process(server)
+        log.close()

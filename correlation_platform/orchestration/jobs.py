@@ -18,9 +18,14 @@ daily_prediction_job = define_asset_job(
     "from it, write orders, score the forecasts whose holding period closed.",
 )
 
+#: Tag of every retraining run: the production run queue (docker/dagster.yaml) admits as
+#: many of these at once as the Dask worker pool has workers, one family each.
+POOL_TAG = "corrplat/pool"
+
 retraining_job = define_asset_job(
     "retraining_job",
     selection=AssetSelection.assets("trained_forecasters"),
+    tags={POOL_TAG: "retraining"},
     description="Retrain one forecaster family (one partition per family); the champion "
     "re-selects itself once every family is done (champion_selection_sensor).",
 )
