@@ -98,6 +98,10 @@ class _Declined(Exception):
     pass
 
 
+class _DependentRows(_Declined):
+    """The working set holds more rows than the free assets can meet."""
+
+
 @dataclass
 class _Point:
     """One solve: weights, the subgradient they need, multipliers and the solve's pieces."""
@@ -111,12 +115,15 @@ class _Point:
 
 
 class _Problem:
-    def __init__(self, q, m, lb, ub, w0, groups):
+    def __init__(self, q, m, lb, ub, w0, groups, budget=None):
         self.q, self.m, self.lb, self.ub, self.w0 = q, m, lb, ub, w0
+        self.a = np.ones(len(m)) if budget is None else budget
         self.g, self.caps = groups if groups is not None else (np.zeros((0, len(m))), np.zeros(0))
         self.rho = np.diag(q).copy()
         self.inner = (lb < w0) & (w0 < ub)
         self.solves = 0
+        #: Fraction of the linear reward in force (the continuation in m starts from 0).
+        self.tilt = 1.0
         self.scale = max(float(np.max(np.abs(q @ np.clip(w0, lb, ub) - m))), 1.0)
 
     def states(self, v: np.ndarray, cost: float) -> np.ndarray:
@@ -149,15 +156,19 @@ class _Problem:
             [self.lb, self.ub, self.w0],
             0.0,
         )
-        gap = 1.0 - w.sum()
+        gap = 1.0 - self.a @ w
         if abs(gap) <= KKT_TOL:
             return
-        can = (state != State.HIGH) if gap > 0 else (state != State.LOW)
-        if not np.any(can):
+        # Assets whose move towards the budget row is allowed: up if their coefficient
+        # has the gap's sign (and they are not at the upper bound), down otherwise.
+        up = (np.sign(self.a) == np.sign(gap)) & (state != State.HIGH)
+        down = (np.sign(self.a) == -np.sign(gap)) & (state != State.LOW)
+        if not np.any(up | down):
             return
-        pick = np.flatnonzero(can)[np.argmax(v[can] if gap > 0 else -v[can])]
-        # Moving from w towards the budget: above the current weight it is a purchase.
-        rises = gap > 0
+        pull = np.where(up, v, np.where(down, -v, -np.inf))
+        pick = int(np.argmax(pull))
+        # Moving up from w: above the current weight (or at it) it is a purchase.
+        rises = bool(up[pick])
         buy = w[pick] > self.w0[pick] or (w[pick] == self.w0[pick] and rises)
         state[pick] = State.BUY if buy else State.SELL
 
@@ -168,7 +179,7 @@ class _Problem:
         w = np.select(
             [state == State.LOW, state == State.HIGH, state == State.HELD], [lb, ub, w0], 0.0
         )
-        rows = np.vstack([np.ones(len(w)), self.g[active]])
+        rows = np.vstack([self.a, self.g[active]])
         rhs = np.concatenate([[1.0], self.caps[active]])
         f = np.flatnonzero(free)
         self.solves += 1
@@ -181,35 +192,39 @@ class _Problem:
             chol = cho_factor(qf, lower=True, check_finite=False)
         except LinAlgError as exc:
             raise _Declined("the covariance is singular on the traded assets") from exc
-        b = self.m[f] - cost * sigma[f] - q[f] @ w
+        b = self.tilt * self.m[f] - cost * sigma[f] - q[f] @ w
         ef = rows[:, f]
         x = cho_solve(chol, np.column_stack([b, -sigma[f], ef.T]), check_finite=False)
         u, du, v = x[:, 0], x[:, 1], x[:, 2:]
         schur = ef @ v
         if np.min(np.abs(np.diag(schur))) <= PIVOT_TOL * max(np.max(np.abs(schur)), 1.0):
-            raise _Declined("a budget or cap row has no free asset")
+            raise _DependentRows("a budget or cap row has no free asset")
         try:
             lam, dlam = np.linalg.solve(
                 schur, np.column_stack([ef @ u - (rhs - rows @ w), ef @ du])
             ).T
         except np.linalg.LinAlgError as exc:
-            raise _Declined("the budget and cap rows are dependent on the traded assets") from exc
+            raise _DependentRows(
+                "the budget and cap rows are dependent on the traded assets"
+            ) from exc
         w[f] = u - v @ lam
         slope = float(sigma[f] @ (du - v @ dlam))
-        zeta = -(q @ w - self.m + rows.T @ lam)
+        zeta = -(q @ w - self.tilt * self.m + rows.T @ lam)
         eta = np.zeros(len(self.caps))
         eta[active] = lam[1:]
         return _Point(w=w, zeta=zeta, eta=eta, state=state, active=active, slope=slope)
 
     def _all_fixed(self, w, state, active, rows, rhs) -> _Point:
         """Every asset at a bound or held: feasible only if the rows already hold."""
+        if np.any(self.a != 1.0):
+            raise _Declined("no asset is free to meet the budget")
         if np.any(np.abs(rows[0] @ w - rhs[0]) > KKT_TOL) or np.any(
             np.abs(rows[1:] @ w - rhs[1:]) > KKT_TOL
         ):
             raise _Declined("no asset is free to meet the budget")
         # The budget's multiplier is any value that keeps every subgradient in range: the
         # middle of the range the held assets allow.
-        grad = self.q @ w - self.m
+        grad = self.q @ w - self.tilt * self.m
         y = -(np.max(grad) + np.min(grad)) / 2 / max(float(np.max(np.abs(rows[0]))), 1e-300)
         zeta = -(grad + y * rows[0])
         return _Point(
@@ -253,9 +268,18 @@ class _Problem:
         else:
             state = self.states(start.w + start.zeta / self.rho, cost)
             active = start.eta + (self.g @ start.w - self.caps) > 0
-        seen = set()
+        seen, previous = set(), np.zeros(len(self.caps), dtype=bool)
         for it in range(1, MAX_ITERATIONS + 1):
-            point = self.solve(state, active, cost)
+            try:
+                point = self.solve(state, active, cost)
+            except _DependentRows:
+                # Rows that just entered over-determine the free assets: keep only the
+                # rows active before them (a smaller working set, as a primal method would).
+                if not np.any(active & ~previous):
+                    raise
+                active = active & previous
+                point = self.solve(state, active, cost)
+            previous = active
             new_state = self.states(point.w + point.zeta / self.rho, cost)
             new_active = point.eta + (self.g @ point.w - self.caps) > 0
             if np.array_equal(new_state, state) and np.array_equal(new_active, active):
@@ -272,11 +296,35 @@ class _Problem:
 
     def continued(self, point: _Point, start: float, cost: float) -> tuple[_Point, int]:
         """The fixed point at ``cost`` reached from one at ``start`` (halving failed steps)."""
-        total, stack, at = 0, [cost], start
+        return self._homotopy(point, start, cost, self.at_cost)
+
+    def tilted(self) -> tuple[_Point, int]:
+        """The cost-free fixed point with the full reward, from minimum variance if need be.
+
+        Where the strategy cycles from its cold start (a strong reward tilting many
+        assets at once), the reward is brought in by continuation from zero.
+        """
+        try:
+            return self.at_cost(0.0, None)
+        except _Declined:
+            if not np.any(self.m):
+                raise
+
+        def at_tilt(tilt: float, start: _Point | None) -> tuple[_Point, int]:
+            self.tilt = tilt
+            return self.at_cost(0.0, start)
+
+        point, its = at_tilt(0.0, None)
+        more, total = self._homotopy(point, 0.0, 1.0, at_tilt)
+        return more, its + total
+
+    def _homotopy(self, point: _Point, start: float, end: float, solve_at) -> tuple[_Point, int]:
+        """Follow fixed points from parameter ``start`` to ``end``, halving a failed step."""
+        total, stack, at = 0, [end], start
         while stack:
             target = stack[-1]
             try:
-                point, its = self.at_cost(target, point)
+                point, its = solve_at(target, point)
             except _Declined:
                 if len(stack) > MAX_HALVINGS:
                     raise
@@ -330,7 +378,7 @@ def quadratic_weights(
     prob = _Problem(q, m, lb, ub, current, sectors)
     total = 0
     try:
-        point, its = prob.at_cost(0.0, None)
+        point, its = prob.tilted()
         total += its
         if cost > 0:
             point, its = prob.continued(point, 0.0, cost)
@@ -367,3 +415,53 @@ def _priced(prob: _Problem, point: _Point, cost: float, limit: float) -> tuple[_
         point, its = prob.continued(point, cost + previous, cost + price)
         total += its
     raise _Declined(f"turnover price not found in {MAX_PRICE_STEPS} steps")
+
+
+def tangency_weights(
+    q: np.ndarray,
+    mu: np.ndarray,
+    ub: np.ndarray,
+    *,
+    sectors: tuple[np.ndarray, np.ndarray] | None = None,
+) -> ActiveSetSolution:
+    """Long-only maximum Sharpe ratio under caps, by the homogenised quadratic program.
+
+    With ``y = kappa w`` the ratio's maximiser solves ``min 0.5 y'Qy`` subject to
+    ``mu'y = 1``, ``y >= 0``, ``y_i <= ub_i 1'y`` and ``G y <= caps 1'y``
+    (Cornuejols & Tutuncu 2007); every cap is a linear row, which the active set takes.
+
+    Parameters
+    ----------
+    q : numpy.ndarray
+        N x N positive definite quadratic term (twice the covariance).
+    mu : numpy.ndarray
+        Expected returns; at least one positive.
+    ub : numpy.ndarray
+        Per-asset upper bounds (lower bounds are zero).
+    sectors : tuple of numpy.ndarray, optional
+        (membership rows, caps): ``G w <= caps``.
+
+    Returns
+    -------
+    ActiveSetSolution
+        Fully invested weights, or ``status="failed: <why>"``.
+
+    References
+    ----------
+    G. Cornuejols, R. Tutuncu (2007), "Optimization Methods in Finance", section 8.2.
+    """
+    n = len(mu)
+    capped = ub < 1.0
+    rows = [np.eye(n)[capped] - ub[capped, None]]
+    if sectors is not None:
+        rows.append(sectors[0] - sectors[1][:, None])
+    g = np.vstack(rows)
+    prob = _Problem(
+        q, np.zeros(n), np.zeros(n), np.full(n, np.inf), np.zeros(n), (g, np.zeros(len(g))), mu
+    )
+    try:
+        point, its = prob.at_cost(0.0, None)
+    except _Declined as exc:
+        return ActiveSetSolution(weights=None, status=f"failed: {exc}", iterations=prob.solves)
+    y = np.clip(point.w, 0.0, None)
+    return ActiveSetSolution(weights=y / y.sum(), status="optimal", iterations=its)

@@ -24,7 +24,7 @@ from typing import ClassVar
 import numpy as np
 from typing_extensions import override
 
-from correlation_platform.portfolio.active_set import quadratic_weights
+from correlation_platform.portfolio.active_set import quadratic_weights, tangency_weights
 from correlation_platform.portfolio.critical_line import (
     CriticalLineSolution,
     max_sharpe_weights,
@@ -473,6 +473,23 @@ class MaxSharpe(_LineObjective):
     @override
     def no_solution(self, problem: PortfolioProblem) -> str:
         return NO_TANGENCY if np.max(problem.mu) <= 0 else ""
+
+    @override
+    def exact(self, problem: PortfolioProblem, info: dict) -> Solved | None:
+        if _on_the_line(problem) and not np.any(problem.lower):
+            found = tangency_weights(
+                2.0 * problem.scaled_covariance,
+                problem.scaled_mu,
+                problem.upper,
+                sectors=problem.sectors,
+            )
+            if found.weights is not None:
+                return Solved(
+                    x=found.weights, status=OPTIMAL, solver=ACTIVE_SET, exact=True,
+                    info={"active_set_solves": found.iterations},
+                )  # fmt: skip
+            info[ACTIVE_SET] = found.status
+        return super().exact(problem, info)
 
     @override
     def walk(self, problem: PortfolioProblem) -> CriticalLineSolution:

@@ -31,7 +31,7 @@ def _prior():
 def test_max_sharpe_matches_skfolio(sample):
     x, cov, mu = sample
     ours = optimize_weights(cov, objective="max_sharpe", expected_returns=mu, bounds=(0.0, 1.0))
-    assert ours.attrs["optimization"]["solver"] == "critical_line"
+    assert ours.attrs["optimization"]["solver"] == "active_set"
     ref = MeanRisk(
         objective_function=ObjectiveFunction.MAXIMIZE_RATIO,
         risk_measure=RiskMeasure.VARIANCE,
