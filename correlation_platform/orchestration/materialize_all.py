@@ -17,6 +17,7 @@ import pandas as pd
 from dagster import AssetSelection, DagsterInstance, materialize
 
 from correlation_platform.definitions import build_definitions
+from correlation_platform.orchestration.executors import DASK_SCHEDULER_ENV
 from correlation_platform.orchestration.partitions import forecaster_partitions
 from correlation_platform.orchestration.resources import PlatformSettings
 from correlation_platform.paths import REPO_ROOT, corrplat_home, exclusive_home, subdir
@@ -84,18 +85,101 @@ def prediction_day(resources) -> str:
     return str(prices.index[-1].date())
 
 
+def _portable(resources: dict | None) -> dict | None:
+    """Resources as (class, fields) pairs: Dagster resources do not unpickle in workers."""
+    if resources is None:
+        return None
+    return {k: (type(r), r._get_non_default_public_field_values()) for k, r in resources.items()}
+
+
+def _train_partition(family: str, portable: dict | None) -> tuple[str, str, float]:
+    """One training run in a worker process: the instance from ``DAGSTER_HOME``."""
+    started = time.perf_counter()
+    resources = None if portable is None else {k: c(**f) for k, (c, f) in portable.items()}
+    defs = build_definitions(resources)
+    with DagsterInstance.get() as instance:
+        result = _run(
+            f"train {family}",
+            list(defs.assets),
+            dict(defs.resources),
+            instance,
+            selection=AssetSelection.assets("trained_forecasters"),
+            partition_key=family,
+        )
+    return family, result.run_id, time.perf_counter() - started
+
+
+def train_partitions(
+    instance: DagsterInstance,
+    resources: dict | None,
+    families: list[str],
+    *,
+    n_jobs: int = 1,
+    scheduler: str | None = None,
+) -> dict:
+    """One run per training partition: in this process, in worker processes, or on Dask.
+
+    ``n_jobs == 1`` and no scheduler: one after another in this process (any instance,
+    ephemeral included). Otherwise each run executes in a worker (local processes, or
+    the Dask cluster at ``scheduler`` / ``$CORRPLAT_DASK_SCHEDULER``) against the
+    persistent instance of ``DAGSTER_HOME``, which the workers must share (SQLite files
+    on one machine, Postgres on a cluster), as they must share ``CORRPLAT_HOME``. Each
+    family's run is deterministic, so what it stores is the same whatever the workers.
+
+    Returns
+    -------
+    dict
+        ``"train <family>"`` -> the run's result (in process) or its run id (workers).
+    """
+    scheduler = scheduler or os.environ.get(DASK_SCHEDULER_ENV, "").strip() or None
+    if n_jobs == 1 and scheduler is None:
+        defs = build_definitions(resources)
+        return {
+            f"train {family}": _run(
+                f"train {family}",
+                list(defs.assets),
+                dict(defs.resources),
+                instance,
+                selection=AssetSelection.assets("trained_forecasters"),
+                partition_key=family,
+            )
+            for family in families
+        }
+    if instance.is_ephemeral:
+        raise ValueError("training in worker processes needs a persistent DAGSTER_HOME instance")
+    from joblib import Parallel, delayed, parallel_config
+
+    calls = [delayed(_train_partition)(family, _portable(resources)) for family in families]
+    where = f"Dask at {scheduler}" if scheduler else f"{n_jobs} processes"
+    log.info("training %d families on %s", len(families), where)
+    if scheduler:
+        from distributed import Client
+
+        with Client(scheduler), parallel_config(backend="dask"):
+            done = Parallel(return_as="list")(calls)
+    else:
+        done = Parallel(n_jobs=n_jobs, return_as="list")(calls)
+    out = {}
+    for family, run_id, seconds in done:
+        log.info("trained %s in %.1fs (run %s, %s)", family, seconds, run_id, where)
+        out[f"train {family}"] = run_id
+    return out
+
+
 def materialize_all(
     instance: DagsterInstance | None = None,
     resources: dict | None = None,
     day: str | None = None,
     *,
     reuse_models: bool = False,
+    train_jobs: int = 1,
+    scheduler: str | None = None,
 ) -> dict:
     """Materialise the graph.
 
     With ``reuse_models`` skip ingestion, features, training and the champion (they must
     be materialised already) and rerun predictions and evaluation, e.g. after changing
-    the objective.
+    the objective. The training partitions run as in :func:`train_partitions`.
     """
     defs = build_definitions(resources)
     assets = list(defs.assets)
@@ -110,15 +194,15 @@ def materialize_all(
             instance,
             selection=AssetSelection.groups("ingestion", "features"),
         )
-        for family in forecaster_partitions.get_partition_keys():
-            runs[f"train {family}"] = _run(
-                f"train {family}",
-                assets,
-                res,
+        runs.update(
+            train_partitions(
                 instance,
-                selection=AssetSelection.assets("trained_forecasters"),
-                partition_key=family,
+                resources,
+                forecaster_partitions.get_partition_keys(),
+                n_jobs=train_jobs,
+                scheduler=scheduler,
             )
+        )
         runs["champion"] = _run(
             "champion",
             assets,
@@ -160,6 +244,13 @@ def main(argv: list[str] | None = None) -> int:
         help="settings.objective for the daily chain and the backtest (default min_variance)",
     )
     parser.add_argument(
+        "--train-jobs",
+        type=int,
+        default=int(os.environ.get("CORRPLAT_TRAIN_JOBS", "1")),
+        help="training partitions run in this many worker processes (default 1: in "
+        "process; $CORRPLAT_TRAIN_JOBS); with $CORRPLAT_DASK_SCHEDULER they run on Dask",
+    )
+    parser.add_argument(
         "--reuse-models",
         action="store_true",
         help="skip ingestion, training and the champion (already materialised)",
@@ -172,7 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         instance = local_instance()
         fail_dead_runs(instance)
         out = materialize_all(
-            instance, resources=resources, day=args.day, reuse_models=args.reuse_models
+            instance,
+            resources=resources,
+            day=args.day,
+            reuse_models=args.reuse_models,
+            train_jobs=args.train_jobs,
         )
     home = corrplat_home()
     print(f"""
