@@ -10,12 +10,19 @@ one of five states: at its lower or upper bound, held (``w_i = w0_i``), bought o
 with the states fixed the problem is an equality-constrained quadratic, one Cholesky
 solve. A primal-dual active set (semismooth Newton on the prox of the separable part,
 Hintermueller, Ito & Kunisch 2002) re-assigns all states at once from the solution and
-its multipliers and stops when they repeat, in 1 to 10 solves at 500 assets without
-costs, where an interior-point method needs 20 to 30 factorisations of a system up to four
-times as large. Costs are reached by continuation from the cost-free solution (a cost step
-whose strategy cycles is halved). The turnover limit is priced: its multiplier ``nu`` adds to the cost, and
-``nu`` is found by Newton's method on the turnover, which is affine in ``nu`` while the
-states hold, so the root is exact once the right states are found.
+its multipliers and stops when they repeat, in 1 to 40 solves at 500 assets, where an
+interior-point method needs 20 to 30 factorisations of a system up to four times as
+large. Two paths lead to the costs: from the cost-free solution by continuation (a cost
+step whose strategy cycles is halved), or, when the cost is near the one at which
+holding the current book is optimal (a daily rebalance), down from the book; where the
+primal-dual strategy cycles there, the primal active set (one state change per solve,
+no cycling) finishes from the last solution, which stays feasible because costs change
+only the objective. A reward ``m`` that makes the cold start cycle is brought in by
+continuation from minimum variance. The turnover limit is priced: its multiplier ``nu``
+adds to the cost, and ``nu`` is found by Newton's method on the turnover, which is
+affine in ``nu`` while the states hold, so the root is exact once the right states are
+found. Maximum Sharpe uses the same machinery on the homogenised program
+(:func:`tangency_weights`).
 
 The fixed point is checked against every KKT condition (feasibility of each state,
 subgradient of each held or bound asset, sign of each cap's multiplier); anything it
@@ -37,13 +44,23 @@ import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 #: Solves at one cost before the strategy is declared not converging there (it is not
-#: globally convergent on matrices that are not M-matrices; warm starts converge in 1-10):
-#: the cost step is then halved (continuation).
-MAX_ITERATIONS = 15
-#: Solves in all (every cost step and price step) before the method gives up: at 500
-#: assets a solve costs 0.1-0.5 ms, so a decline wastes a small part of an
-#: interior-point solve.
-SOLVE_BUDGET = 200
+#: globally convergent on matrices that are not M-matrices; warm starts converge in 1-40
+#: at 500 assets): the cost step is then halved (continuation).
+MAX_ITERATIONS = 40
+#: Solves per path (every cost step and price step) before the method gives up: at 500
+#: assets a solve costs 0.2-0.5 ms, so a decline costs at most about one interior-point
+#: solve (the primal path from the book needed 208 on a daily rebalance at 500 assets).
+SOLVE_BUDGET = 300
+#: Solves from the cold start (every asset free) before declaring no convergence: a
+#: cold start re-assigns many assets at once and may need several times a warm step's.
+MAX_COLD_ITERATIONS = 60
+#: Solves of the primal active set (one state change each) before it gives up.
+PRIMAL_ITERATIONS = 500
+#: A cost at least this fraction of the cost that holds the book starts from the book:
+#: few states change on the way down (a daily rebalance); below it, from no costs.
+NEAR_HOLD = 0.5
+#: A weight change below this is round-off of the solve, not a move (weights are O(1)).
+STEP_TOL = 1e-14
 #: Halvings of a cost step before the continuation gives up (a step of 1/256th of the
 #: cost is a small perturbation of a solved problem: the strategy converges locally).
 MAX_HALVINGS = 8
@@ -231,6 +248,118 @@ class _Problem:
             w=w, zeta=zeta, eta=np.zeros(len(self.caps)), state=state, active=active, slope=0.0
         )
 
+    def _segments(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The interval each traded asset may move in: [w0, ub] bought, [lb, w0] sold."""
+        kink_low = np.maximum(self.w0, self.lb)
+        kink_high = np.minimum(self.w0, self.ub)
+        lo = np.where(state == State.BUY, kink_low, np.where(state == State.SELL, self.lb, -np.inf))
+        hi = np.where(state == State.BUY, self.ub, np.where(state == State.SELL, kink_high, np.inf))
+        return lo, hi
+
+    def _releases(self, p: _Point, cost: float) -> tuple[float, int, int]:
+        """The fixed asset (or active cap) whose release lowers the objective most.
+
+        Returns (violation, index, new state); index -1 - k for cap k. Violation 0: none.
+        """
+        z, s, lb, ub, w0 = p.zeta, p.state, self.lb, self.ub, self.w0
+        tol = MULTIPLIER_RTOL * self.scale
+        # Directional derivatives of moving up (d_up) and down (d_down) from a fixed asset.
+        up_slope = np.where(p.w < w0, -cost, cost)  # up from below the book: less sold
+        down_slope = np.where(p.w > w0, -cost, cost)  # down from above: less bought
+        d_up = -z + up_slope
+        d_down = z + down_slope
+        can_up = (s == State.LOW) | (s == State.HELD)
+        can_down = (s == State.HIGH) | (s == State.HELD)
+        can_up &= p.w < ub - KKT_TOL
+        can_down &= p.w > lb + KKT_TOL
+        gain_up = np.where(can_up, -d_up, 0.0)
+        gain_down = np.where(can_down, -d_down, 0.0)
+        best, index, new = 0.0, 0, 0
+        i = int(np.argmax(gain_up))
+        if gain_up[i] > max(tol, best):
+            best, index = float(gain_up[i]), i
+            new = State.BUY if p.w[i] >= w0[i] else State.SELL
+        j = int(np.argmax(gain_down))
+        if gain_down[j] > max(tol, best):
+            best, index = float(gain_down[j]), j
+            new = State.SELL if p.w[j] <= w0[j] else State.BUY
+        if np.any(p.active):
+            k = int(np.argmin(np.where(p.active, p.eta, np.inf)))
+            if -p.eta[k] > max(tol, best):
+                best, index, new = float(-p.eta[k]), -1 - k, 0
+        return best, index, new
+
+    def primal(self, cost: float, start: _Point) -> tuple[_Point, int]:
+        """The primal active set from a feasible point: one state change per solve."""
+        state, active, w = start.state.copy(), start.active.copy(), start.w.copy()
+        for it in range(1, PRIMAL_ITERATIONS + 1):
+            target = self.solve(state, active, cost)
+            d = target.w - w
+            lo, hi = self._segments(state)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # Moves below rounding (1e-14 of a weight) do not block: a traded asset
+                # at its segment's end with a round-off step against it would stall.
+                room = np.where(
+                    d > STEP_TOL, (hi - w) / d, np.where(d < -STEP_TOL, (lo - w) / d, np.inf)
+                )
+                gd = self.g @ d
+                cap_room = np.where(~active & (gd > 0), (self.caps - self.g @ w) / gd, np.inf)
+            room = np.clip(room, 0.0, None)
+            i = int(np.argmin(room)) if len(room) else 0
+            k = int(np.argmin(cap_room)) if len(cap_room) else -1
+            step = min(1.0, room[i], cap_room[k] if k >= 0 else np.inf)
+            if step >= 1.0:
+                best, index, new = self._releases(target, cost)
+                if best == 0.0:
+                    why = self.kkt_failure(target, cost)
+                    if why:
+                        raise _Declined(why)
+                    return target, it
+                w = target.w
+                if index >= 0:
+                    state[index] = new
+                else:
+                    active[-1 - index] = False
+                continue
+            w = w + step * d
+            if k >= 0 and cap_room[k] <= room[i]:
+                active[k] = True
+            else:
+                hit = hi[i] if d[i] > 0 else lo[i]
+                w[i] = hit
+                if hit == self.lb[i]:
+                    state[i] = State.LOW
+                elif hit == self.ub[i]:
+                    state[i] = State.HIGH
+                else:
+                    state[i] = State.HELD
+        raise _Declined(f"the primal active set took over {PRIMAL_ITERATIONS} solves")
+
+    def book_feasible(self) -> bool:
+        """Whether the current weights meet the budget, the bounds and the caps."""
+        w0 = self.w0
+        return bool(
+            np.all(self.a == 1.0)
+            and abs(w0.sum() - 1.0) <= KKT_TOL
+            and np.all(w0 >= self.lb - KKT_TOL)
+            and np.all(w0 <= self.ub + KKT_TOL)
+            and np.all(self.g @ w0 <= self.caps + KKT_TOL)
+        )
+
+    def hold_cost(self) -> float:
+        """A cost per unit traded at which holding the book is optimal.
+
+        At the book the budget's multiplier y must keep every ``|g_i + y| <= cost``
+        (``g`` the gradient there): half the spread of ``g`` suffices (caps slack).
+        """
+        g = self.q @ self.w0 - self.tilt * self.m
+        return float((g.max() - g.min()) / 2 * (1 + 1e-9) + 1e-12 * self.scale)
+
+    def held(self, cost: float) -> _Point:
+        """The book as a point: every asset held (or at the bound it sits on)."""
+        state = self.states(self.w0.copy(), cost)
+        return self.solve(state, np.zeros(len(self.caps), dtype=bool), cost)
+
     def kkt_failure(self, p: _Point, cost: float) -> str:
         lb, ub, w0, w, s = self.lb, self.ub, self.w0, p.w, p.state
         tol, dtol = KKT_TOL, MULTIPLIER_RTOL * self.scale
@@ -257,7 +386,11 @@ class _Problem:
         return ""
 
     def at_cost(self, cost: float, start: _Point | None) -> tuple[_Point, int]:
-        """The active-set fixed point at a given cost per unit traded."""
+        """The optimum at a given cost per unit traded, by the primal-dual active set."""
+        return self._primal_dual(cost, start)
+
+    def _primal_dual(self, cost: float, start: _Point | None) -> tuple[_Point, int]:
+        """The primal-dual active set (all states re-assigned at each solve)."""
         if start is None:
             # Every asset free: the budget- (and cap-) constrained minimiser, whose states
             # are the first guess (the classical start of the primal-dual active set).
@@ -269,7 +402,8 @@ class _Problem:
             state = self.states(start.w + start.zeta / self.rho, cost)
             active = start.eta + (self.g @ start.w - self.caps) > 0
         seen, previous = set(), np.zeros(len(self.caps), dtype=bool)
-        for it in range(1, MAX_ITERATIONS + 1):
+        limit = MAX_ITERATIONS if start is not None else MAX_COLD_ITERATIONS
+        for it in range(1, limit + 1):
             try:
                 point = self.solve(state, active, cost)
             except _DependentRows:
@@ -292,7 +426,7 @@ class _Problem:
                 raise _Declined("the active sets cycle")
             seen.add(key)
             state, active = new_state, new_active
-        raise _Declined(f"no fixed point in {MAX_ITERATIONS} solves")
+        raise _Declined(f"no fixed point in {limit} solves")
 
     def continued(self, point: _Point, start: float, cost: float) -> tuple[_Point, int]:
         """The fixed point at ``cost`` reached from one at ``start`` (halving failed steps)."""
@@ -325,11 +459,19 @@ class _Problem:
             target = stack[-1]
             try:
                 point, its = solve_at(target, point)
+            except _DependentRows:
+                raise
             except _Declined:
-                if len(stack) > MAX_HALVINGS:
+                if len(stack) <= MAX_HALVINGS:
+                    stack.append((at + target) / 2)
+                    continue
+                if solve_at != self.at_cost:
                     raise
-                stack.append((at + target) / 2)
-                continue
+                # A cost step of 1/256th still cycles: the primal active set takes the
+                # whole remaining step from the last solution (feasible: costs change the
+                # objective only), one state change per solve; it never cycles.
+                point, its = self.primal(end, point)
+                return point, total + its
             total += its
             at = stack.pop()
         return point, total
@@ -376,32 +518,81 @@ def quadratic_weights(
         The weights, or ``status="failed: <why>"`` when the method cannot vouch for them.
     """
     prob = _Problem(q, m, lb, ub, current, sectors)
-    total = 0
     try:
-        point, its = prob.tilted()
-        total += its
-        if cost > 0:
-            point, its = prob.continued(point, 0.0, cost)
-            total += its
-        if max_turnover is None or _turnover(point.w, current) <= max_turnover + KKT_TOL:
-            return ActiveSetSolution(weights=point.w, status="optimal", iterations=total)
-        point, price, its = _priced(prob, point, cost, max_turnover)
-        total += its
+        point, price = _solved(prob, cost, max_turnover)
     except _Declined as exc:
-        return ActiveSetSolution(weights=None, status=f"failed: {exc}", iterations=total)
+        return ActiveSetSolution(weights=None, status=f"failed: {exc}", iterations=prob.solves)
     return ActiveSetSolution(
-        weights=point.w, status="optimal", iterations=total, turnover_price=price
+        weights=point.w, status="optimal", iterations=prob.solves, turnover_price=price
     )
 
 
-def _priced(prob: _Problem, point: _Point, cost: float, limit: float) -> tuple[_Point, float, int]:
-    """Raise the turnover price until the turnover meets the limit (Newton, bracketed)."""
-    low, high, price, total = 0.0, np.inf, 0.0, 0
+def _solved(prob: _Problem, cost: float, limit: float | None) -> tuple[_Point, float]:
+    """The optimum and the turnover price: from the book, else from the cost-free solution.
+
+    With costs and a feasible book, the first path starts where holding the book is
+    optimal (a cost above half the spread of the gradient there) and lowers the cost to
+    the real one: a daily rebalance trades little, so few states change. The other path
+    solves without costs and raises the cost by continuation. Either then prices the
+    turnover limit if it binds.
+    """
+    paths = [_from_cost_free]
+    if cost > 0 and prob.book_feasible():
+        near = cost >= NEAR_HOLD * prob.hold_cost()
+        paths = [_from_book, _from_cost_free] if near else [_from_cost_free, _from_book]
+    for k, path in enumerate(paths):
+        prob.solves = 0  # each path has its own budget
+        try:
+            return path(prob, cost, limit)
+        except _Declined:
+            if k == len(paths) - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _from_cost_free(prob: _Problem, cost: float, limit: float | None) -> tuple[_Point, float]:
+    """Solve without costs, then raise the cost and the turnover price by continuation."""
+    point, _ = prob.tilted()
+    if cost > 0:
+        point, _ = prob.continued(point, 0.0, cost)
+    return _limited(prob, point, cost, limit)
+
+
+def _from_book(prob: _Problem, cost: float, limit: float | None) -> tuple[_Point, float]:
+    """Start where holding the book is optimal and lower the cost to the real one."""
+    hold = prob.hold_cost()
+    point, _ = prob.at_cost(max(cost, hold), prob.held(max(cost, hold)))
+    if cost < hold:
+        try:
+            point, _ = prob.at_cost(cost, point)
+        except _DependentRows:
+            raise
+        except _Declined:
+            # The primal active set from the book (feasible: the cost changes only the
+            # objective), one state change per solve: it never cycles, and near the
+            # cost that holds the book few states change.
+            point, _ = prob.primal(cost, point)
+    return _limited(prob, point, cost, limit)
+
+
+def _limited(
+    prob: _Problem, point: _Point, cost: float, limit: float | None
+) -> tuple[_Point, float]:
+    if limit is None or _turnover(point.w, prob.w0) <= limit + KKT_TOL:
+        return point, 0.0
+    return _priced(prob, point, cost, limit)
+
+
+def _priced(
+    prob: _Problem, point: _Point, cost: float, limit: float, *, price: float = 0.0
+) -> tuple[_Point, float]:
+    """The turnover price that meets the limit (Newton, bracketed), from ``point`` at ``price``."""
+    low, high = 0.0, np.inf
     ceiling = PRICE_CEILING * prob.scale
     for _ in range(MAX_PRICE_STEPS):
         excess = _turnover(point.w, prob.w0) - limit
-        if abs(excess) <= KKT_TOL:
-            return point, price, total
+        if abs(excess) <= KKT_TOL or (excess < 0 and price == 0.0):
+            return point, price
         if excess > 0:
             low = price
         else:
@@ -412,8 +603,7 @@ def _priced(prob: _Problem, point: _Point, cost: float, limit: float) -> tuple[_
         if step > ceiling:
             raise _Declined("the turnover limit is below the least turnover that is feasible")
         previous, price = price, step
-        point, its = prob.continued(point, cost + previous, cost + price)
-        total += its
+        point, _ = prob.continued(point, cost + previous, cost + price)
     raise _Declined(f"turnover price not found in {MAX_PRICE_STEPS} steps")
 
 

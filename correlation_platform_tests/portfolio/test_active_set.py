@@ -141,3 +141,27 @@ def test_an_unreachable_turnover_limit_declines_for_the_programs():
     # The program then proves it infeasible, and no fallback meets the limit either.
     with pytest.raises(InfeasiblePortfolioError, match="CLARABEL reports infeasible"):
         optimize(frame, current_weights=pd.Series(0.0, index=list("abcde")), max_turnover=0.5)
+
+
+@pytest.mark.parametrize("cost", [2e-5, 1e-4, 5e-4])
+def test_a_daily_rebalance_from_yesterdays_optimum_matches_clarabel(rng, cost):
+    # Yesterday's minimum-variance book, today's covariance moved a little: near the cost
+    # that holds the book the method starts from the book (and falls back on the primal
+    # active set when the primal-dual one cycles).
+    n = 60
+    cov = _covariance(rng, n, "mixed")
+    assets = [f"a{i}" for i in range(n)]
+    today = cov * np.exp(rng.normal(0, 0.05, n))[:, None] * np.exp(rng.normal(0, 0.05, n))
+    today = (today + today.T) / 2
+    kwargs = {"bounds": (0.0, 0.05)}
+    yesterday = optimize(pd.DataFrame(cov, index=assets, columns=assets), **kwargs).weights
+    kwargs.update(current_weights=yesterday, transaction_cost=cost, max_turnover=0.2)
+    frame = pd.DataFrame(today, index=assets, columns=assets)
+    ours = optimize(frame, **kwargs)
+    cone = optimize(frame, method="cvxpy", **kwargs)
+    assert ours.solver == "active_set", ours.attempts
+    w, wc, w0 = ours.weights.to_numpy(), cone.weights.to_numpy(), yesterday.to_numpy()
+    value = _objective(today, None, w, w0, cost, 3.0)
+    assert value <= _objective(today, None, wc, w0, cost, 3.0) + 1e-12
+    assert np.abs(w - w0).sum() <= 0.2 + KKT_TOL
+    np.testing.assert_allclose(w, wc, atol=5e-4)
