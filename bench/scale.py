@@ -7,10 +7,10 @@ peak resident memory is the stage's own:
 - **fit**: the family fitted on every row (what quarterly retraining does);
 - **daily**: the daily chain with that fitted model: the forecast as of the last row,
   the GARCH volatility forecast, min-variance weights from the book with a turnover limit
-  and costs (the Clarabel program today), and the orders.
+  and costs, and the orders.
 
-``python bench/scale.py [--sizes 20,100,500] [--families gbm,lstm]``; one core each
-(``taskset -c 1``).
+``python bench/scale.py [--sizes 20,100,500] [--families gbm,lstm] [--cpu 1]``; one core
+each (``taskset -c CPU``).
 """
 
 from __future__ import annotations
@@ -89,11 +89,11 @@ def market(n: int, folder: Path) -> None:
     data.sectors.to_parquet(folder / "sectors.parquet")
 
 
-def run(stage: str, family: str, folder: Path) -> dict:
+def run(stage: str, family: str, folder: Path, cpu: str = "1") -> dict:
     script = folder / "stage.py"
     script.write_text(STAGE)
     done = subprocess.run(
-        ["taskset", "-c", "1", sys.executable, str(script), stage, family, str(folder)],
+        ["taskset", "-c", cpu, sys.executable, str(script), stage, family, str(folder)],
         capture_output=True,
         text=True,
     )
@@ -109,6 +109,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="20,100,500")
     parser.add_argument("--families", default=",".join(FORECASTERS))
+    parser.add_argument("--cpu", default="1", help="the core each stage is pinned to")
     args = parser.parse_args()
     print(f"Machine: {machine()}; synthetic macro market, {N_DAYS} days\n")
     print(
@@ -120,11 +121,11 @@ def main() -> None:
         folder = Path(tempfile.mkdtemp(prefix=f"scale{n}_"))
         market(n, folder)
         for family in args.families.split(","):
-            fit = run("fit", family, folder)
+            fit = run("fit", family, folder, args.cpu)
             if "error" in fit:
                 print(f"| {n} | {family} | refused: {fit['error']} | | | | |", flush=True)
                 continue
-            day = run("daily", family, folder)
+            day = run("daily", family, folder, args.cpu)
             if "error" in day:
                 daily = f"failed: {day['error']}"
                 print(

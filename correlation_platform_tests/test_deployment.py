@@ -309,3 +309,19 @@ def test_make_run_end_to_end_on_postgres_and_an_mlflow_server(
     finally:
         stop_process(server)
         log.close()
+
+
+def test_production_queue_admits_one_retraining_per_worker_and_one_run_per_partition():
+    from correlation_platform.orchestration.jobs import POOL_TAG, retraining_job
+
+    assert retraining_job.tags[POOL_TAG] == "retraining"
+    limits = DOCKER_INSTANCE["run_coordinator"]["config"]["tag_concurrency_limits"]
+    pool = next(lim for lim in limits if lim["key"] == POOL_TAG)
+    workers = int(COMPOSE["services"]["dask-worker"]["command"].split("--nworkers")[1].split()[0])
+    assert pool["value"] == "retraining" and pool["limit"] == workers
+    partition = next(lim for lim in limits if lim["key"] == "dagster/partition")
+    assert partition["value"] == {"applyLimitPerUniqueValue": True} and partition["limit"] == 1
+    # The instance file loads with these limits (Dagster validates the run coordinator).
+    from dagster._core.instance.config import dagster_instance_config
+
+    assert dagster_instance_config(str(REPO / "docker"))[0]["run_coordinator"]
