@@ -59,6 +59,8 @@ PRIMAL_ITERATIONS = 500
 #: A cost at least this fraction of the cost that holds the book starts from the book:
 #: few states change on the way down (a daily rebalance); below it, from no costs.
 NEAR_HOLD = 0.5
+#: The variance of a target-volatility answer meets its target to this relative precision.
+TARGET_RTOL = 1e-9
 #: A weight change below this is round-off of the solve, not a move (weights are O(1)).
 STEP_TOL = 1e-14
 #: Halvings of a cost step before the continuation gives up (a step of 1/256th of the
@@ -655,3 +657,161 @@ def tangency_weights(
         return ActiveSetSolution(weights=None, status=f"failed: {exc}", iterations=prob.solves)
     y = np.clip(point.w, 0.0, None)
     return ActiveSetSolution(weights=y / y.sum(), status="optimal", iterations=its)
+
+
+def target_variance_weights(
+    q: np.ndarray,
+    mu: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    variance: float,
+    *,
+    current: np.ndarray,
+    cost: float,
+    sectors: tuple[np.ndarray, np.ndarray] | None = None,
+) -> ActiveSetSolution:
+    """Maximum return net of costs at a binding variance target.
+
+    ``max mu'w - cost |w - current|_1`` under ``0.5 w'Qw <= variance`` and the limits is
+    the mean-variance problem ``min 0.5 w'Qw - t (mu'w - cost |w - current|_1)`` at the
+    ``t`` where the variance meets the target (``1 / t`` is the risk constraint's
+    multiplier); the variance rises with ``t``, so ``t`` is found by bracketing and
+    regula falsi (Illinois), each step one warm-started active-set solve.
+
+    Parameters
+    ----------
+    q : numpy.ndarray
+        N x N positive definite quadratic term (twice the covariance).
+    mu : numpy.ndarray
+        Expected returns.
+    lb, ub : numpy.ndarray
+        Per-asset bounds.
+    variance : float
+        Target of ``0.5 w'Qw`` (the variance ``w'Sw`` when ``Q = 2S``).
+    current : numpy.ndarray
+        Current weights.
+    cost : float
+        Cost per unit of weight traded.
+    sectors : tuple of numpy.ndarray, optional
+        (membership rows, caps): ``G w <= caps``.
+
+    Returns
+    -------
+    ActiveSetSolution
+        ``status="binding"`` (on the target) or ``"slack"`` (the maximum net return is
+        below it), or ``"failed: <why>"`` (below the minimum variance, no convergence):
+        the caller's general solver then decides.
+    """
+    prob = _Problem(q, mu, lb, ub, current, sectors)
+
+    def at(t: float, start: _Point | None) -> _Point:
+        prob.tilt = t
+        if start is None:
+            point, _ = prob.at_cost(0.0, None)
+            return prob.continued(point, 0.0, t * cost)[0] if cost > 0 else point
+        return prob._homotopy(start, start_cost[0], t * cost, prob.at_cost)[0]
+
+    def var(p: _Point) -> float:
+        return float(0.5 * p.w @ q @ p.w)
+
+    start_cost = [0.0]
+    best = max_net_return_weights(mu, lb, ub, current=current, cost=cost, sectors=sectors)
+    if best is not None and 0.5 * best @ q @ best <= variance:
+        return ActiveSetSolution(weights=best, status="slack", iterations=0)
+    try:
+        low_t, low = 0.0, at(0.0, None)
+        if var(low) > variance * (1 + TARGET_RTOL):
+            raise _Declined("the target is below the minimum variance")
+        high_t, high, t = None, None, 1.0
+        for _ in range(MAX_PRICE_STEPS):
+            start_cost[0] = low_t * cost
+            point = at(t, low)
+            if var(point) >= variance:
+                high_t, high = t, point
+                break
+            low_t, low, t = t, point, 4.0 * t
+        if high is None:
+            raise _Declined("the variance target was not reached (overlapping sector caps)")
+        f_low, f_high, side = var(low) - variance, var(high) - variance, 0
+        for _ in range(MAX_PRICE_STEPS):
+            t = (low_t * f_high - high_t * f_low) / (f_high - f_low)
+            start_cost[0] = low_t * cost
+            point = at(t, low)
+            f = var(point) - variance
+            if abs(f) <= TARGET_RTOL * variance:
+                return ActiveSetSolution(
+                    weights=point.w, status="binding", iterations=prob.solves, turnover_price=t
+                )
+            if f < 0:
+                low_t, low, f_low = t, point, f
+                f_high = f_high / 2 if side == -1 else f_high  # Illinois
+                side = -1
+            else:
+                high_t, high, f_high = t, point, f
+                f_low = f_low / 2 if side == 1 else f_low
+                side = 1
+        raise _Declined(f"the variance target not met in {MAX_PRICE_STEPS} steps")
+    except _Declined as exc:
+        return ActiveSetSolution(weights=None, status=f"failed: {exc}", iterations=prob.solves)
+
+
+def max_net_return_weights(
+    mu: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    *,
+    current: np.ndarray,
+    cost: float,
+    sectors: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray | None:
+    """Maximum ``mu'w - cost |w - current|_1``, fully invested: a greedy fill.
+
+    Each asset's net return is concave and piecewise linear (``mu + cost`` per unit below
+    its current weight, ``mu - cost`` above), so filling the budget from the lower bounds
+    segment by segment in order of value is optimal (a fractional knapsack), as it is
+    under caps on disjoint groups.
+
+    Parameters
+    ----------
+    mu : numpy.ndarray
+        Expected returns.
+    lb, ub : numpy.ndarray
+        Per-asset bounds.
+    current : numpy.ndarray
+        Current weights.
+    cost : float
+        Cost per unit of weight traded.
+    sectors : tuple of numpy.ndarray, optional
+        (0/1 membership rows, caps); groups must be disjoint.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The weights, None when the groups overlap or the budget cannot be filled.
+    """
+    n = len(mu)
+    member = np.full(n, -1)
+    room_g = np.zeros(0)
+    if sectors is not None:
+        groups, caps = sectors
+        if np.any(groups.sum(axis=0) > 1) or np.any((groups != 0) & (groups != 1)):
+            return None
+        for k, row in enumerate(groups):
+            member[row > 0] = k
+        room_g = caps - groups @ lb
+    kink = np.clip(current, lb, ub)
+    # Segments: (value, asset, length); below the current weight first (its value is higher).
+    values = np.concatenate([mu + cost, mu - cost])
+    lengths = np.concatenate([kink - lb, ub - kink])
+    owners = np.concatenate([np.arange(n), np.arange(n)])
+    w, room = lb.astype(float), 1.0 - float(lb.sum())
+    for s in np.argsort(-values, kind="stable"):
+        if room <= KKT_TOL:
+            break
+        i, take = owners[s], min(lengths[s], room)
+        if member[i] >= 0:
+            take = min(take, max(room_g[member[i]], 0.0))
+            room_g[member[i]] -= take
+        w[i] += take
+        room -= take
+    return w if room <= KKT_TOL else None

@@ -24,7 +24,11 @@ from typing import ClassVar
 import numpy as np
 from typing_extensions import override
 
-from correlation_platform.portfolio.active_set import quadratic_weights, tangency_weights
+from correlation_platform.portfolio.active_set import (
+    quadratic_weights,
+    tangency_weights,
+    target_variance_weights,
+)
 from correlation_platform.portfolio.critical_line import (
     CriticalLineSolution,
     max_sharpe_weights,
@@ -416,6 +420,28 @@ class TargetVolatility(_LineObjective):
 
     objective = Objective.TARGET_VOLATILITY
     default_fallback = (MIN_VARIANCE_RESCUE, HOLD, EQUAL_WEIGHT)
+
+    @override
+    def exact(self, problem: PortfolioProblem, info: dict) -> Solved | None:
+        if problem.costs and problem.max_turnover is None:
+            variance = problem.target_volatility**2 / (TRADING_DAYS * problem.scale2)
+            found = target_variance_weights(
+                2.0 * problem.scaled_covariance,
+                problem.scaled_mu,
+                problem.lower,
+                problem.upper,
+                variance,
+                current=problem.w0,
+                cost=problem.transaction_cost / problem.scale2,
+                sectors=problem.sectors,
+            )
+            if found.weights is not None:
+                return Solved(
+                    x=found.weights, status=OPTIMAL, solver=ACTIVE_SET, exact=True,
+                    info={"risk_constraint": found.status, "active_set_solves": found.iterations},
+                )  # fmt: skip
+            info[ACTIVE_SET] = found.status
+        return super().exact(problem, info)
 
     @override
     def walk(self, problem: PortfolioProblem) -> CriticalLineSolution:
