@@ -708,8 +708,10 @@ def target_variance_weights(
         prob.tilt = t
         if start is None:
             point, _ = prob.at_cost(0.0, None)
-            return prob.continued(point, 0.0, t * cost)[0] if cost > 0 else point
-        return prob._homotopy(start, start_cost[0], t * cost, prob.at_cost)[0]
+            point = prob.continued(point, 0.0, t * cost)[0] if cost > 0 else point
+        else:
+            point = prob._homotopy(start, start_cost[0], t * cost, prob.at_cost)[0]
+        return point
 
     def var(p: _Point) -> float:
         return float(0.5 * p.w @ q @ p.w)

@@ -184,17 +184,18 @@ def test_target_volatility_with_costs_matches_clarabel(rng, structure, binding):
         "current_weights": pd.Series(w0, index=assets),
         "transaction_cost": 5e-4,
     }
-    if binding:  # halfway between the minimum variance and the maximum net return
-        low = optimize(frame, bounds=(0.0, 0.1)).ex_ante_volatility
-        high = optimize(frame, **kwargs).ex_ante_volatility
-        kwargs["target_volatility"] = (low + high) / 2
+    if binding:  # just below the volatility of the maximum net return: the target binds
+        kwargs["target_volatility"] = 0.95 * optimize(frame, **kwargs).ex_ante_volatility
     ours = optimize(frame, **kwargs)
     cone = optimize(frame, method="cvxpy", **kwargs)
     assert ours.solver == "active_set", ours.attempts
     assert ours.info["risk_constraint"] == ("binding" if binding else "slack")
     w, wc = ours.weights.to_numpy(), cone.weights.to_numpy()
     net = lambda x: mu @ x - 5e-4 * np.abs(x - w0).sum()  # noqa: E731
-    # Clarabel meets the risk cone to ~1e-8 (a hair above the target buys a hair of return).
-    assert net(w) >= net(wc) - 1e-7 * abs(net(wc))
+    # Clarabel meets the risk cone to its tolerance: where it earns more, it took more risk
+    # than the target, and only a hair more return.
+    if net(w) < net(wc):
+        assert cone.ex_ante_volatility > kwargs["target_volatility"], (net(w), net(wc))
+        assert net(w) >= net(wc) - 1e-6 * abs(net(wc))
     assert ours.ex_ante_volatility <= kwargs["target_volatility"] * (1 + 1e-8)
     np.testing.assert_allclose(w, wc, atol=5e-4)
