@@ -26,7 +26,7 @@ from _common import machine
 FAMILIES = ["historical", "ewma", "dcc", "ledoit_wolf", "denoised", "tic"]
 KW = {
     "rebalance_every": 21,
-    "train_size": 504,
+    "train_size": 1008,  # DCC needs more than 2N observations
     "refit_every": 504,
     "max_turnover": 0.5,
     "cost_bps": 5.0,
@@ -58,15 +58,14 @@ def main() -> None:
         out = run_backtests(returns, FAMILIES, tree=tree, progress=lambda _: None, **where, **KW)
         seconds = time.perf_counter() - start
         base = runs.get("one")
-        same = (
-            "reference"
-            if base is None
-            else all(
-                np.array_equal(out[k].returns.to_numpy(), base[k].returns.to_numpy())
-                and np.array_equal(out[k].weights.to_numpy(), base[k].weights.to_numpy())
+        if base is None:
+            same = "reference"
+        else:
+            gap = max(
+                float(np.max(np.abs(out[k].weights.to_numpy() - base[k].weights.to_numpy())))
                 for k in base
             )
-        )
+            same = "bit-identical" if gap == 0 else f"{gap:.1e}"
         runs.setdefault("one", out)
         print(f"| {label} | {workers} | {seconds:.1f} | {same} |", flush=True)
 

@@ -9,7 +9,7 @@ program (``method="cvxpy"``, re-solving the cached program, what a backtest does
 worst objective gap of the default against Clarabel, and skfolio's median fit time on
 the first problem of each row (a sample whose covariance is exactly the problem's).
 
-    .venv/bin/python bench/optimizer_structures.py [n_assets] [problems] > results.md
+    .venv/bin/python bench/optimizer_structures.py [n_assets] [problems] [objective:variant]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from _common import machine
 
 from correlation_platform.portfolio import optimize
 
+LABELS = {False: "plain", True: "turnover+costs", "costs": "costs"}
 STRUCTURES = ("positive", "mixed", "sample600", "sample1000")
 CAPS = (2.0, 10.0, 50.0)
 OBJECTIVES = ("min_variance", "mean_variance", "target_volatility", "max_sharpe", "risk_parity")
@@ -85,8 +86,10 @@ def skfolio_fit(objective, x, kw, w0) -> float | None:
     from skfolio.optimization import MeanRisk, ObjectiveFunction, RiskBudgeting
 
     common = {"risk_measure": RiskMeasure.VARIANCE, "max_weights": kw["bounds"][1]}
+    if "current_weights" in kw:
+        common.update(previous_weights=w0, transaction_costs=COST)
     if "max_turnover" in kw:
-        common.update(previous_weights=w0, max_turnover=kw["max_turnover"], transaction_costs=COST)
+        common["max_turnover"] = kw["max_turnover"]
     fn = {
         "min_variance": ObjectiveFunction.MINIMIZE_RISK,
         "mean_variance": ObjectiveFunction.MAXIMIZE_UTILITY,
@@ -131,11 +134,9 @@ def cell(structure, cap_n, objective, constrained, n, problems):
             vol = np.sqrt(np.diag(cov).mean() * 252)
             kw["target_volatility"] = 0.6 * vol  # binds: between min variance and max return
         if constrained:
-            kw.update(
-                current_weights=pd.Series(w0, index=assets),
-                max_turnover=TURNOVER,
-                transaction_cost=COST,
-            )
+            kw.update(current_weights=pd.Series(w0, index=assets), transaction_cost=COST)
+            if constrained is True:
+                kw["max_turnover"] = TURNOVER
         if k == 0:
             optimize(frame, method="cvxpy", **kw)  # compile the program once, untimed
         start = time.perf_counter()
@@ -165,15 +166,25 @@ def cell(structure, cap_n, objective, constrained, n, problems):
     gap = f"{max(gaps):.1e}" if gaps else "n/a"
     used = ", ".join(f"{k} {v}" for k, v in sorted(solvers.items()))
     return (
-        f"| {structure} | {cap_n:.0f}/N | {objective} | {'turnover+costs' if constrained else 'plain'} "
+        f"| {structure} | {cap_n:.0f}/N | {objective} | {LABELS[constrained]} "
         f"| {used} | {ms(ours, np.median)} | {ms(ours, max)} | {ms(cones, np.median)} "
         f"| {ms(cones, max)} | {ratio:.1f}x | {worst_ratio:.1f}x | {gap} | {peer} |"
     )
 
 
+#: Constraint variants: plain (budget and bounds), a turnover limit with costs, and (for
+#: target volatility, whose exact method takes costs but not a turnover limit) costs only.
+VARIANTS: tuple = (False, True, "costs")
+
+
 def main() -> None:
+    global VARIANTS, OBJECTIVES
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     problems = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+    if len(sys.argv) > 3:  # e.g. "target_volatility:costs"
+        objective, _, variant = sys.argv[3].partition(":")
+        OBJECTIVES = (objective,)
+        VARIANTS = ({"plain": False, "both": True, "costs": "costs"}[variant],)
     print(f"machine: {machine()}; {n} assets, {problems} problems per row\n")
     print(
         "| structure | cap | objective | constraints | default solver (count) | default median ms "
@@ -186,9 +197,11 @@ def main() -> None:
         for objective in OBJECTIVES:
             caps = (CAPS[0],) if objective == "risk_parity" else CAPS
             for cap_n in caps:
-                for constrained in (False, True):
+                for constrained in VARIANTS:
                     if objective == "risk_parity" and constrained:
                         continue  # risk parity takes no turnover limit or costs
+                    if constrained == "costs" and objective != "target_volatility":
+                        continue
                     print(cell(structure, cap_n, objective, constrained, n, problems), flush=True)
 
 
