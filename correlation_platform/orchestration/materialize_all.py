@@ -92,8 +92,21 @@ def _portable(resources: dict | None) -> dict | None:
     return {k: (type(r), r._get_non_default_public_field_values()) for k, r in resources.items()}
 
 
-def _train_partition(family: str, portable: dict | None) -> tuple[str, str, float]:
+#: The environment a local worker process must share with its parent: loky keeps its
+#: worker processes between calls, so they would otherwise keep the environment of the
+#: call that started them (another instance, another home).
+SHARED_ENV = ("DAGSTER_HOME", "CORRPLAT_HOME", "MLFLOW_TRACKING_URI", "CORRPLAT_SOURCE")
+
+
+def _train_partition(
+    family: str, portable: dict | None, env: dict[str, str | None] | None = None
+) -> tuple[str, str, float]:
     """One training run in a worker process: the instance from ``DAGSTER_HOME``."""
+    for key, value in (env or {}).items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     started = time.perf_counter()
     resources = None if portable is None else {k: c(**f) for k, (c, f) in portable.items()}
     defs = build_definitions(resources)
@@ -149,7 +162,10 @@ def train_partitions(
         raise ValueError("training in worker processes needs a persistent DAGSTER_HOME instance")
     from joblib import Parallel, delayed, parallel_config
 
-    calls = [delayed(_train_partition)(family, _portable(resources)) for family in families]
+    # Local workers take this process's homes; a cluster's workers keep their own (they
+    # reach the same instance and storage by their own paths).
+    env = None if scheduler else {k: os.environ.get(k) for k in SHARED_ENV}
+    calls = [delayed(_train_partition)(family, _portable(resources), env) for family in families]
     where = f"Dask at {scheduler}" if scheduler else f"{n_jobs} processes"
     log.info("training %d families on %s", len(families), where)
     if scheduler:
