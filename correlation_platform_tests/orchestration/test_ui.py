@@ -41,5 +41,11 @@ def test_stop_kills_a_tree_that_ignores_signals(tmp_path):
 
 def test_stop_lets_a_well_behaved_tree_exit_on_its_own():
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    # Signal only once the child runs its own program: a SIGTERM that lands between fork
+    # and exec meets this process's handlers, and exec then drops it (seen under load).
+    deadline = time.time() + 30
+    while "time.sleep(600)" not in " ".join(psutil.Process(child.pid).cmdline()):
+        assert time.time() < deadline, "the child never started"
+        time.sleep(0.05)
     assert stop({"mlflow ui": child}, grace=10.0) == []
     assert child.wait(timeout=10) is not None
