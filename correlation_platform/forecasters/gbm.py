@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from correlation_platform.forecasters.base import CorrelationForecaster
+from correlation_platform.forecasters.explain import PairExplainer
 from correlation_platform.forecasters.pair_dataset import (
     MAX_PAIRS,
     PairFeatureBuilder,
@@ -31,7 +32,7 @@ EARLY_STOPPING_FRACTION = 0.15
 EARLY_STOPPING_ROUNDS = 20
 
 
-class GBMForecaster(CorrelationForecaster):
+class GBMForecaster(PairExplainer, CorrelationForecaster):
     """Gradient-boosted trees on pair and market features, one model for every pair.
 
     Parameters
@@ -164,12 +165,18 @@ class GBMForecaster(CorrelationForecaster):
         self.n_training_rows_ = int(ok.sum())
         return self
 
+    def _input_rows(self, positions: np.ndarray) -> np.ndarray:
+        return positions
+
+    def _predict_built(self, built: np.ndarray, n_dates: int) -> np.ndarray:
+        n_pairs, n_feat = built.shape[1], built.shape[2]
+        return self.model_.predict(built.reshape(-1, n_feat)).reshape(n_dates, n_pairs)
+
     def _path(self, returns, features, positions, horizon) -> np.ndarray:
         n = returns.shape[1]
         n_pairs, n_feat = n * (n - 1) // 2, len(self.builder_.names)
 
         def compute(chunk: np.ndarray) -> np.ndarray:
-            feats = self.builder_.build(returns, features, chunk)
-            return self.model_.predict(feats.reshape(-1, n_feat)).reshape(len(chunk), n_pairs)
+            return self._predict_built(self.builder_.build(returns, features, chunk), len(chunk))
 
         return pairs_to_matrix(by_chunks(positions, n_pairs, n_pairs * n_feat, compute), n)

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from correlation_platform.forecasters.base import CorrelationForecaster
+from correlation_platform.forecasters.explain import PairExplainer
 from correlation_platform.forecasters.pair_dataset import (
     MAX_PAIRS,
     PairFeatureBuilder,
@@ -97,7 +98,7 @@ def _batched_mse(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return total / len(x)
 
 
-class LSTMForecaster(CorrelationForecaster):
+class LSTMForecaster(PairExplainer, CorrelationForecaster):
     """A small LSTM over each pair's recent feature sequence, one network for every pair.
 
     Parameters
@@ -302,13 +303,19 @@ class LSTMForecaster(CorrelationForecaster):
 
     def _predict_pairs(self, returns, features, positions) -> np.ndarray:
         """(len(positions), n_pairs) predicted Fisher z, from each date's sequence."""
+        built = self.builder_.build(returns, features, self._input_rows(positions))
+        return self._predict_built(built, len(positions))
+
+    def _input_rows(self, positions: np.ndarray) -> np.ndarray:
         lags = np.arange(self.seq_len - 1, -1, -1) * self.step
-        grid_pos = np.clip(positions[:, None] - lags[None, :], 0, None)  # (dates, L)
-        flat = np.nan_to_num(self.builder_.build(returns, features, grid_pos.reshape(-1)))
+        return np.clip(positions[:, None] - lags[None, :], 0, None).reshape(-1)  # (dates x L)
+
+    def _predict_built(self, built: np.ndarray, n_dates: int) -> np.ndarray:
+        flat = np.nan_to_num(built)
         n_pairs, n_feat = flat.shape[1], flat.shape[2]
-        seq = flat.reshape(len(positions), self.seq_len, n_pairs, n_feat).transpose(0, 2, 1, 3)
+        seq = flat.reshape(n_dates, self.seq_len, n_pairs, n_feat).transpose(0, 2, 1, 3)
         with torch.no_grad():
             z = self.model_(
                 torch.tensor(seq.reshape(-1, self.seq_len, n_feat), dtype=torch.float32)
             )
-        return z.numpy().astype(float).reshape(len(positions), n_pairs)
+        return z.numpy().astype(float).reshape(n_dates, n_pairs)
