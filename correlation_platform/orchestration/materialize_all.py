@@ -111,15 +111,20 @@ def _train_partition(
     resources = None if portable is None else {k: c(**f) for k, (c, f) in portable.items()}
     defs = build_definitions(resources)
     with DagsterInstance.get() as instance:
-        result = _run(
-            f"train {family}",
-            list(defs.assets),
-            dict(defs.resources),
-            instance,
-            selection=AssetSelection.assets("trained_forecasters"),
-            partition_key=family,
-        )
+        result = _train_run(family, defs, instance)
     return family, result.run_id, time.perf_counter() - started
+
+
+def _train_run(family: str, defs, instance: DagsterInstance):
+    """The training run of one family's partition."""
+    return _run(
+        f"train {family}",
+        list(defs.assets),
+        dict(defs.resources),
+        instance,
+        selection=AssetSelection.assets("trained_forecasters"),
+        partition_key=family,
+    )
 
 
 def train_partitions(
@@ -147,17 +152,7 @@ def train_partitions(
     scheduler = scheduler or os.environ.get(DASK_SCHEDULER_ENV, "").strip() or None
     if n_jobs == 1 and scheduler is None:
         defs = build_definitions(resources)
-        return {
-            f"train {family}": _run(
-                f"train {family}",
-                list(defs.assets),
-                dict(defs.resources),
-                instance,
-                selection=AssetSelection.assets("trained_forecasters"),
-                partition_key=family,
-            )
-            for family in families
-        }
+        return {f"train {family}": _train_run(family, defs, instance) for family in families}
     if instance.is_ephemeral:
         raise ValueError("training in worker processes needs a persistent DAGSTER_HOME instance")
     from joblib import Parallel, delayed, parallel_config

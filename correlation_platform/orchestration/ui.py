@@ -66,6 +66,17 @@ def _tree(proc: subprocess.Popen) -> list[psutil.Process]:
         return []
 
 
+def default_signals() -> None:
+    """In a child before exec: SIGINT and SIGTERM back to their default actions.
+
+    Ignored dispositions survive exec: a ``make ui`` started in the background (SIGINT
+    ignored) or from a process that ignores SIGTERM would pass that on, and its children
+    could then not be stopped gracefully.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def stop(children: dict[str, subprocess.Popen], grace: float = GRACE_SECONDS) -> list[int]:
     """Stop every child and its whole tree; returns the pids that had to be killed."""
     trees = {name: _tree(proc) for name, proc in children.items()}
@@ -92,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DAGSTER_HOME", str(corrplat_home() / "dagster"))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     children = {
-        name: subprocess.Popen(cmd, start_new_session=True)
+        name: subprocess.Popen(cmd, start_new_session=True, preexec_fn=default_signals)
         for name, cmd in _commands(args.dagster_port, args.mlflow_port).items()
     }
     print(

@@ -330,6 +330,17 @@ class _LineObjective(ObjectiveSolver):
         )  # fmt: skip
 
 
+def _active_set_answer(found, info: dict, **extra) -> Solved | None:
+    """The active set's weights as a Solved, or None with its reason left in ``info``."""
+    if found.weights is None:
+        info[ACTIVE_SET] = found.status
+        return None
+    return Solved(
+        x=found.weights, status=OPTIMAL, solver=ACTIVE_SET, exact=True,
+        info={**extra, "active_set_solves": found.iterations},
+    )  # fmt: skip
+
+
 class _QuadraticObjective(_LineObjective):
     """A quadratic objective: the active set first (any constraints), then the line."""
 
@@ -346,13 +357,7 @@ class _QuadraticObjective(_LineObjective):
             max_turnover=problem.max_turnover,
             sectors=problem.sectors,
         )
-        if found.weights is not None:
-            return Solved(
-                x=found.weights, status=OPTIMAL, solver=ACTIVE_SET, exact=True,
-                info={"active_set_solves": found.iterations},
-            )  # fmt: skip
-        info[ACTIVE_SET] = found.status
-        return super().exact(problem, info)
+        return _active_set_answer(found, info) or super().exact(problem, info)
 
     @abc.abstractmethod
     def quadratic(self, problem: PortfolioProblem) -> tuple[np.ndarray, np.ndarray]:
@@ -435,12 +440,9 @@ class TargetVolatility(_LineObjective):
                 cost=problem.transaction_cost / problem.scale2,
                 sectors=problem.sectors,
             )
-            if found.weights is not None:
-                return Solved(
-                    x=found.weights, status=OPTIMAL, solver=ACTIVE_SET, exact=True,
-                    info={"risk_constraint": found.status, "active_set_solves": found.iterations},
-                )  # fmt: skip
-            info[ACTIVE_SET] = found.status
+            answer = _active_set_answer(found, info, risk_constraint=found.status)
+            if answer is not None:
+                return answer
         return super().exact(problem, info)
 
     @override
@@ -509,12 +511,9 @@ class MaxSharpe(_LineObjective):
                 problem.upper,
                 sectors=problem.sectors,
             )
-            if found.weights is not None:
-                return Solved(
-                    x=found.weights, status=OPTIMAL, solver=ACTIVE_SET, exact=True,
-                    info={"active_set_solves": found.iterations},
-                )  # fmt: skip
-            info[ACTIVE_SET] = found.status
+            answer = _active_set_answer(found, info)
+            if answer is not None:
+                return answer
         return super().exact(problem, info)
 
     @override

@@ -6,7 +6,7 @@ import time
 
 import psutil
 
-from correlation_platform.orchestration.ui import stop
+from correlation_platform.orchestration.ui import default_signals, stop
 
 
 def test_stop_kills_a_tree_that_ignores_signals(tmp_path):
@@ -40,12 +40,35 @@ def test_stop_kills_a_tree_that_ignores_signals(tmp_path):
 
 
 def test_stop_lets_a_well_behaved_tree_exit_on_its_own():
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    # Started as make ui starts its children: default signal actions whatever this process
+    # ignores (in CI's background run the test process ignores SIGTERM by the time this
+    # test runs, and an ignored disposition survives exec).
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(600)"], preexec_fn=default_signals
+    )
     # Signal only once the child runs its own program: a SIGTERM that lands between fork
-    # and exec meets this process's handlers, and exec then drops it (seen under load).
+    # and exec meets this process's handlers, and exec then drops it.
     deadline = time.time() + 30
     while "time.sleep(600)" not in " ".join(psutil.Process(child.pid).cmdline()):
         assert time.time() < deadline, "the child never started"
         time.sleep(0.05)
     assert stop({"mlflow ui": child}, grace=10.0) == []
     assert child.wait(timeout=10) is not None
+
+
+def test_children_start_with_default_signal_actions():
+    ignoring = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import signal, subprocess, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "from correlation_platform.orchestration.ui import default_signals; "
+            "p = subprocess.Popen([sys.executable, '-c', 'import signal; "
+            "print(signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)'], "
+            "preexec_fn=default_signals, stdout=subprocess.PIPE, text=True); "
+            "print(p.communicate()[0].strip())",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert ignoring.communicate(timeout=60)[0].strip() == "True"
