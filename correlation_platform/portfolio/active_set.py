@@ -66,7 +66,9 @@ STEP_TOL = 1e-14
 #: Halvings of a cost step before the continuation gives up (a step of 1/256th of the
 #: cost is a small perturbation of a solved problem: the strategy converges locally).
 MAX_HALVINGS = 8
-#: Newton steps on the turnover price; each is one warm-started active-set solve.
+#: Steps of a one-dimensional search (Newton on the turnover price; bracketing and
+#: regula falsi on the frontier tilt of a variance target); each is one warm-started
+#: active-set solve, and a search that needs more declines.
 MAX_PRICE_STEPS = 60
 #: Feasibility tolerance of the weights (bounds, kinks, caps, turnover), on weights of
 #: order 1: far above the ~1e-13 rounding of the solves, far below any visible breach.
