@@ -390,11 +390,11 @@ class _Problem:
         return ""
 
     def at_cost(self, cost: float, start: _Point | None) -> tuple[_Point, int]:
-        """The optimum at a given cost per unit traded, by the primal-dual active set."""
-        return self._primal_dual(cost, start)
+        """The optimum at a given cost per unit traded, by the primal-dual active set.
 
-    def _primal_dual(self, cost: float, start: _Point | None) -> tuple[_Point, int]:
-        """The primal-dual active set (all states re-assigned at each solve)."""
+        All states are re-assigned at each solve, from ``start`` (a previous fixed point)
+        or from the cold start.
+        """
         if start is None:
             # Every asset free: the budget- (and cap-) constrained minimiser, whose states
             # are the first guess (the classical start of the primal-dual active set).
@@ -706,46 +706,38 @@ def target_variance_weights(
     """
     prob = _Problem(q, mu, lb, ub, current, sectors)
 
-    def at(t: float, start: _Point | None) -> _Point:
+    def at(t: float, start: _Point, start_t: float) -> _Point:
+        """The frontier point at tilt t, continued from the one at ``start_t``."""
         prob.tilt = t
-        if start is None:
-            point, _ = prob.at_cost(0.0, None)
-            point = prob.continued(point, 0.0, t * cost)[0] if cost > 0 else point
-        else:
-            point = prob._homotopy(start, start_cost[0], t * cost, prob.at_cost)[0]
-        return point
+        return prob.continued(start, start_t * cost, t * cost)[0]
 
-    def var(p: _Point) -> float:
-        return float(0.5 * p.w @ q @ p.w)
+    def var(w: np.ndarray) -> float:
+        return float(0.5 * w @ q @ w)
 
-    start_cost = [0.0]
     best = max_net_return_weights(mu, lb, ub, current=current, cost=cost, sectors=sectors)
-    if best is not None and 0.5 * best @ q @ best <= variance:
+    if best is not None and var(best) <= variance:
         return ActiveSetSolution(weights=best, status="slack", iterations=0)
     try:
-        low_t, low = 0.0, at(0.0, None)
-        if var(low) > variance * (1 + TARGET_RTOL):
+        prob.tilt = 0.0  # minimum variance: no reward, and so no cost either
+        low_t, low = 0.0, prob.at_cost(0.0, None)[0]
+        if var(low.w) > variance * (1 + TARGET_RTOL):
             raise _Declined("the target is below the minimum variance")
         high_t, high, t = None, None, 1.0
         for _ in range(MAX_PRICE_STEPS):
-            start_cost[0] = low_t * cost
-            point = at(t, low)
-            if var(point) >= variance:
+            point = at(t, low, low_t)
+            if var(point.w) >= variance:
                 high_t, high = t, point
                 break
             low_t, low, t = t, point, 4.0 * t
         if high is None:
-            raise _Declined("the variance target was not reached (overlapping sector caps)")
-        f_low, f_high, side = var(low) - variance, var(high) - variance, 0
+            raise _Declined("the variance target was not reached along the frontier")
+        f_low, f_high, side = var(low.w) - variance, var(high.w) - variance, 0
         for _ in range(MAX_PRICE_STEPS):
             t = (low_t * f_high - high_t * f_low) / (f_high - f_low)
-            start_cost[0] = low_t * cost
-            point = at(t, low)
-            f = var(point) - variance
+            point = at(t, low, low_t)
+            f = var(point.w) - variance
             if abs(f) <= TARGET_RTOL * variance:
-                return ActiveSetSolution(
-                    weights=point.w, status="binding", iterations=prob.solves, turnover_price=t
-                )
+                return ActiveSetSolution(weights=point.w, status="binding", iterations=prob.solves)
             if f < 0:
                 low_t, low, f_low = t, point, f
                 f_high = f_high / 2 if side == -1 else f_high  # Illinois
