@@ -105,7 +105,17 @@ def gmv_weights(corr: np.ndarray, vols: np.ndarray) -> np.ndarray:
         Weights summing to 1.
     """
     cov = corr * np.outer(vols, vols)
-    x = np.linalg.solve(cov, np.ones(len(vols)))
+    ones = np.ones(len(vols))
+    try:
+        x = np.linalg.solve(cov, ones)
+    except np.linalg.LinAlgError:
+        # A forecast on the PSD boundary (a projected one) is singular: it believes in a
+        # riskless portfolio, the solution of the bordered KKT system [S 1; 1' 0]. Its
+        # realised variance is the loss that belief earns (skipping it would drop the
+        # forecast from model selection without a word).
+        n = len(vols)
+        kkt = np.block([[cov, ones[:, None]], [ones[None, :], np.zeros((1, 1))]])
+        x = np.linalg.lstsq(kkt, np.r_[np.zeros(n), 1.0], rcond=None)[0][:n]
     return x / x.sum()
 
 
