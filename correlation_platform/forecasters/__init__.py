@@ -28,13 +28,16 @@ BENCHMARK = "historical"
 USES_FEATURES = ("gbm", "lstm")
 
 
-def get_forecaster(name: str, **params) -> CorrelationForecaster:
+def get_forecaster(name: str, *, horizon: int | None = None, **params) -> CorrelationForecaster:
     """A new, unfitted forecaster of family ``name``.
 
     Parameters
     ----------
     name : str
         A key of ``FORECASTERS``.
+    horizon : int, optional
+        The holding period, for the families that learn a target of that many days
+        (``gbm``, ``lstm``); the others forecast any horizon and ignore it.
     **params
         Hyper-parameters for the family's constructor (checked at ``fit``).
 
@@ -47,6 +50,8 @@ def get_forecaster(name: str, **params) -> CorrelationForecaster:
         cls = FORECASTERS[name]
     except KeyError:
         raise ValueError(f"unknown forecaster {name!r}; available: {sorted(FORECASTERS)}") from None
+    if horizon is not None and "horizon" in cls._get_param_names():
+        params = {"horizon": horizon, **params}
     return cls(**params)
 
 
