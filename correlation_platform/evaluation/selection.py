@@ -38,8 +38,14 @@ GRIDS: dict[str, dict[str, list]] = {
     "ledoit_wolf": {"target": ["identity", "constant_correlation"], "window": [126, 252]},
     "denoised": {"window": [126, 252, 504]},
     "tic": {"window": [126, 252], "denoise": [True, False]},
-    "gbm": {"learning_rate": [0.03, 0.1], "max_leaf_nodes": [7, 15]},
-    "lstm": {"hidden": [8, 16]},
+    # The stacking base varies fastest, so a search the time budget cuts short has still
+    # compared every base at the first hyper-parameters; "none" first (the level itself).
+    "gbm": {
+        "learning_rate": [0.03, 0.1],
+        "max_leaf_nodes": [7, 15],
+        "base": ["none", "ewma", "dcc", "historical"],
+    },
+    "lstm": {"hidden": [8, 16], "seq_len": [2, 8], "base": ["none", "ewma", "dcc", "historical"]},
 }
 
 

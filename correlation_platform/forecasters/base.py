@@ -129,6 +129,16 @@ class CorrelationForecaster(BaseEstimator, abc.ABC):
         self.train_end_ = pd.Timestamp(returns.index[-1])
         return self
 
+    def rows_needed(self) -> int:
+        """Rows of history a forecast needs, counting its own date (1 by default).
+
+        Returns
+        -------
+        int
+            The earliest forecast is as of row ``rows_needed() - 1``.
+        """
+        return 1
+
     def predict(
         self, returns: pd.DataFrame, features: pd.DataFrame | None = None, *, horizon: int = 21
     ) -> pd.DataFrame:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 import numpy as np
+from typing_extensions import override
 
 from correlation_platform.forecasters._window import rank_one_update, scale_to_correlation
 from correlation_platform.forecasters.base import RecursiveForecaster
@@ -48,6 +49,17 @@ class EWMAForecaster(RecursiveForecaster):
     def __init__(self, decay: float = 0.97, min_periods: int = 63):
         self.decay = decay
         self.min_periods = min_periods
+
+    @override
+    def rows_needed(self) -> int:
+        """The min_periods (a forecast needs that many rows).
+
+        Returns
+        -------
+        int
+            ``min_periods``.
+        """
+        return self.min_periods
 
     def _stream(
         self, x: np.ndarray, positions: np.ndarray, horizon: int, slots: Iterable[np.ndarray]

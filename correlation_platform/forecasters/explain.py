@@ -12,6 +12,9 @@ For the families that learn from pair features and market features (``gbm``, ``l
 - :meth:`PairExplainer.partial_dependence`: the predicted average correlation as of
   ``as_of`` while one feature is set to each point of a grid across its observed range
   (quantiles up to ``as_of``), every other input at its actual values.
+- :meth:`PairExplainer.forecast_move`: why the forecast moved since an earlier date, its
+  change attributed to each input by setting that input back to its earlier value.
+- :func:`explain`: all of it for one model, as an :class:`Explanation`.
 
 References
 ----------
@@ -23,6 +26,7 @@ Annals of Statistics 29 (partial dependence).
 from __future__ import annotations
 
 import abc
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -38,6 +42,11 @@ HELD_OUT_DATES = 50
 N_REPEATS = 5
 #: Grid points of a partial-dependence curve by default (5th to 95th percentile).
 GRID_POINTS = 9
+#: Market features whose partial dependence :func:`explain` draws by default: a quant
+#: reads three curves; beyond that the importances table says enough.
+TOP_FEATURES = 3
+#: Row of a :class:`ForecastMove` holding what one-at-a-time contributions leave out.
+INTERACTION = "interaction (inputs moving together)"
 
 
 class PairExplainer(abc.ABC):
@@ -98,6 +107,10 @@ class PairExplainer(abc.ABC):
     ) -> pd.Series:
         """Permutation importance of each market feature and of the pair features.
 
+        A market feature is shuffled as the caller knows it (its raw values across the
+        held-out input dates), then scaled (and projected, with PCA) as the model reads
+        it, so importances are under the caller's names whatever the model's inputs.
+
         Parameters
         ----------
         returns : pandas.DataFrame
@@ -123,7 +136,8 @@ class PairExplainer(abc.ABC):
         positions = self._held_out(returns, row, held_out)
         pairs = self.pairs_
         labels = pair_targets(returns, positions, self.horizon, pairs=pairs)
-        built = self.builder_.build(returns, features, self._input_rows(positions), pairs=pairs)
+        rows = self._input_rows(positions)
+        built = self.builder_.build(returns, features, rows, pairs=pairs)
         ok = np.isfinite(labels)
 
         def loss(x: np.ndarray) -> float:
@@ -132,25 +146,42 @@ class PairExplainer(abc.ABC):
 
         base = loss(built)
         rng = np.random.default_rng(random_state)
-        names = self.builder_.names
-        n_pair_cols = len(names) - len(self.builder_.market_columns or [])
+        pair_cols, market = self._columns()
+        raw = self._raw_market(features, returns.index[rows])
+        n_rows, n_pairs = built.shape[0], built.shape[1]
         out = {}
-        rows, n_pairs = built.shape[0], built.shape[1]
-        for label, cols in [
-            (PAIR_GROUP, list(range(n_pair_cols))),
-            *[(c, [n_pair_cols + k]) for k, c in enumerate(self.builder_.market_columns or [])],
-        ]:
+        for label in [PAIR_GROUP, *(self.builder_.market_columns or [])]:
             rises = []
             for _ in range(n_repeats):
                 shuffled = built.copy()
                 if label == PAIR_GROUP:  # each pair's features shuffled across dates
-                    order = rng.permuted(np.tile(np.arange(rows)[:, None], (1, n_pairs)), axis=0)
-                    shuffled[:, :, cols] = built[order, np.arange(n_pairs)[None, :]][:, :, cols]
+                    order = rng.permuted(np.tile(np.arange(n_rows)[:, None], (1, n_pairs)), axis=0)
+                    picked = built[order, np.arange(n_pairs)[None, :]]
+                    shuffled[:, :, pair_cols] = picked[:, :, pair_cols]
                 else:  # a market feature is one value per date: shuffle the dates
-                    shuffled[:, :, cols] = built[rng.permutation(rows)][:, :, cols]
+                    moved = raw.copy()
+                    moved[label] = raw[label].to_numpy()[rng.permutation(n_rows)]
+                    shuffled[:, :, market] = self._market(moved)[:, None, :]
                 rises.append(loss(shuffled) - base)
             out[label] = float(np.mean(rises))
         return pd.Series(out, name="importance").sort_values(ascending=False)
+
+    def _columns(self) -> tuple[slice, slice]:
+        """The pair block and the market block of the built array's last axis."""
+        n_market = len(self.builder_.market_names)
+        n_pair = len(self.builder_.names) - n_market
+        return slice(0, n_pair), slice(n_pair, n_pair + n_market)
+
+    def _raw_market(self, features: pd.DataFrame | None, dates: pd.Index) -> pd.DataFrame:
+        """The caller's market features at ``dates`` (one row per date, repeats kept)."""
+        columns = self.builder_.market_columns or []
+        if not columns:
+            return pd.DataFrame(index=range(len(dates)))
+        return features[columns].reindex(dates).reset_index(drop=True)
+
+    def _market(self, raw: pd.DataFrame) -> np.ndarray:
+        """The market block as the model reads it (scaled, projected) from raw values."""
+        return self.builder_.scaler.transform(raw).to_numpy()
 
     def partial_dependence(
         self,
@@ -199,6 +230,244 @@ class PairExplainer(abc.ABC):
             corr = self.predict_path(returns, moved, dates=returns.index[-1:], horizon=self.horizon)
             values.append(float(corr[0][off].mean()))
         return pd.Series(values, index=pd.Index(grid, name=feature), name="average correlation")
+
+    def forecast_move(
+        self,
+        returns: pd.DataFrame,
+        features: pd.DataFrame | None = None,
+        *,
+        previous: pd.Timestamp | str,
+        as_of: pd.Timestamp | str | None = None,
+    ) -> ForecastMove:
+        """Why the forecast moved: its change since ``previous``, attributed to the inputs.
+
+        Each market feature's contribution is the change its move made, with every other
+        input at today's value: today's prediction minus the prediction with that one
+        feature set back to its value as of ``previous``; the pair features (what the
+        returns say of each pair) are set back together. What the one-at-a-time
+        contributions do not add up to is reported as ``interaction``. Averages are over
+        every pair, of the predicted correlation before the PSD repair.
+
+        Parameters
+        ----------
+        returns : pandas.DataFrame
+            Daily returns of the fitted assets.
+        features : pandas.DataFrame, optional
+            The feature panel the model was fitted with.
+        previous : pandas.Timestamp or str
+            The earlier forecast's date (e.g. the previous rebalance); a row of
+            ``returns`` before ``as_of``.
+        as_of : pandas.Timestamp or str, optional
+            The current forecast's date (default: the last row); later rows are ignored.
+
+        Returns
+        -------
+        ForecastMove
+            Both averages and the attribution.
+        """
+        returns, features, row = _until(returns, features, as_of)
+        previous = pd.Timestamp(previous)
+        if previous not in returns.index or returns.index.get_loc(previous) >= row:
+            raise ValueError(
+                f"previous={previous.date()} must be a row of the returns before "
+                f"{returns.index[row].date()}"
+            )
+        positions = np.array([returns.index.get_loc(previous), row])
+        rows = self._input_rows(positions)
+        built = self.builder_.build(returns, features, rows)
+        half = len(rows) // 2
+        then, now = built[:half], built[half:]
+
+        def average(x: np.ndarray) -> float:
+            return float(np.tanh(self._predict_built(x, 1)).mean())
+
+        before, after = average(then), average(now)
+        pair_cols, market = self._columns()
+        raw = self._raw_market(features, returns.index[rows])
+        raw_then, raw_now = raw.iloc[:half].reset_index(drop=True), raw.iloc[half:]
+        raw_now = raw_now.reset_index(drop=True)
+        held = now.copy()
+        held[:, :, pair_cols] = then[:, :, pair_cols]
+        records = [(PAIR_GROUP, np.nan, np.nan, after - average(held))]
+        for name in self.builder_.market_columns or []:
+            moved = raw_now.copy()
+            moved[name] = raw_then[name]
+            held = now.copy()
+            held[:, :, market] = self._market(moved)[:, None, :]
+            records.append(
+                (name, raw_then[name].iloc[-1], raw_now[name].iloc[-1], after - average(held))
+            )
+        table = pd.DataFrame(
+            records, columns=["input", "previous_value", "value", "contribution"]
+        ).set_index("input")
+        explained = float(table["contribution"].sum())
+        table.loc[INTERACTION] = [np.nan, np.nan, (after - before) - explained]
+        order = table["contribution"].abs().sort_values(ascending=False).index
+        return ForecastMove(
+            previous=pd.Timestamp(returns.index[positions[0]]),
+            as_of=pd.Timestamp(returns.index[row]),
+            before=before,
+            after=after,
+            contributions=table.loc[order],
+        )
+
+
+@dataclass(frozen=True)
+class ForecastMove:
+    """The change of the predicted average correlation between two dates, attributed.
+
+    Attributes
+    ----------
+    previous : pandas.Timestamp
+        The earlier forecast's date.
+    as_of : pandas.Timestamp
+        The current forecast's date.
+    before : float
+        Predicted average correlation as of ``previous``.
+    after : float
+        Predicted average correlation as of ``as_of``.
+    contributions : pandas.DataFrame
+        Per input (market features by name, :data:`PAIR_GROUP`, :data:`INTERACTION`):
+        ``previous_value``, ``value`` (the market feature as of each date) and
+        ``contribution`` (they sum to ``after - before``), largest move first.
+    """
+
+    previous: pd.Timestamp
+    as_of: pd.Timestamp
+    before: float
+    after: float
+    contributions: pd.DataFrame
+
+    @property
+    def change(self) -> float:
+        """``after - before``."""
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What drives a fitted feature-learning forecaster, as of one date.
+
+    Attributes
+    ----------
+    family : str
+        The forecaster's family.
+    as_of : pandas.Timestamp
+        The explained date.
+    importances : pandas.Series
+        :meth:`PairExplainer.feature_importances`.
+    dependence : dict of str to pandas.Series
+        :meth:`PairExplainer.partial_dependence` of the most important market features.
+    move : ForecastMove or None
+        :meth:`PairExplainer.forecast_move` since the previous date asked for.
+    """
+
+    family: str
+    as_of: pd.Timestamp
+    importances: pd.Series
+    dependence: dict[str, pd.Series]
+    move: ForecastMove | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (the move is left out), read back by :meth:`from_dict`.
+
+        Returns
+        -------
+        dict
+            ``family``, ``as_of``, ``importances`` and ``dependence`` as plain values.
+        """
+        return {
+            "family": self.family,
+            "as_of": str(self.as_of.date()),
+            "importances": {str(k): float(v) for k, v in self.importances.items()},
+            "dependence": {
+                f: {"values": [float(x) for x in c.index], "correlation": c.tolist()}
+                for f, c in self.dependence.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Explanation:
+        """The explanation stored by :meth:`to_dict`.
+
+        Parameters
+        ----------
+        data : dict
+            As written by :meth:`to_dict`.
+
+        Returns
+        -------
+        Explanation
+            Without the move.
+        """
+        dependence = {
+            f: pd.Series(
+                c["correlation"], index=pd.Index(c["values"], name=f), name="average correlation"
+            )
+            for f, c in data["dependence"].items()
+        }
+        return cls(
+            family=data["family"],
+            as_of=pd.Timestamp(data["as_of"]),
+            importances=pd.Series(data["importances"], name="importance"),
+            dependence=dependence,
+        )
+
+
+def explain(
+    forecaster: PairExplainer,
+    returns: pd.DataFrame,
+    features: pd.DataFrame | None = None,
+    *,
+    as_of: pd.Timestamp | str | None = None,
+    top: int = TOP_FEATURES,
+    previous: pd.Timestamp | str | None = None,
+    random_state: int = 0,
+) -> Explanation:
+    """Importances, partial dependence of the top market features and, optionally, the move.
+
+    Parameters
+    ----------
+    forecaster : PairExplainer
+        A fitted ``gbm`` or ``lstm``.
+    returns : pandas.DataFrame
+        Daily returns of the fitted assets.
+    features : pandas.DataFrame, optional
+        The feature panel the model was fitted with.
+    as_of : pandas.Timestamp or str, optional
+        The explained date (default: the last row).
+    top : int, default TOP_FEATURES
+        Market features (most important first) to draw partial dependence for.
+    previous : pandas.Timestamp or str, optional
+        Explain the move of the forecast since this date too.
+    random_state : int, default 0
+        Seed of the permutations.
+
+    Returns
+    -------
+    Explanation
+        Everything explained.
+    """
+    if not isinstance(forecaster, PairExplainer):
+        raise TypeError(
+            f"{type(forecaster).__name__} does not learn from features: nothing to explain"
+        )
+    returns, features, row = _until(returns, features, as_of)
+    importances = forecaster.feature_importances(returns, features, random_state=random_state)
+    market = [f for f in importances.index if f in (forecaster.builder_.market_columns or [])]
+    dependence = {
+        f: forecaster.partial_dependence(returns, features, feature=f) for f in market[:top]
+    }
+    move = (
+        None if previous is None else forecaster.forecast_move(returns, features, previous=previous)
+    )
+    return Explanation(
+        family=forecaster.name,
+        as_of=pd.Timestamp(returns.index[row]),
+        importances=importances,
+        dependence=dependence,
+        move=move,
+    )
 
 
 def _until(

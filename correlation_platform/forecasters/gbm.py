@@ -16,15 +16,16 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from correlation_platform.forecasters.base import CorrelationForecaster
 from correlation_platform.forecasters.explain import PairExplainer
 from correlation_platform.forecasters.pair_dataset import (
+    BASE_FAMILIES,
     MAX_PAIRS,
-    PairFeatureBuilder,
     by_chunks,
+    fit_builder,
     pair_targets,
     pairs_to_matrix,
     sample_pairs,
     training_positions,
 )
-from correlation_platform.params import Interval
+from correlation_platform.params import Interval, Options
 
 #: Rows held out by scikit-learn's early stopping, and the rounds without improvement
 #: that stop it: its defaults for large data, fixed so a refit is reproducible.
@@ -60,6 +61,14 @@ class GBMForecaster(PairExplainer, CorrelationForecaster):
         pairs' correlation (``pair_dataset.sample_pairs``), so training memory is
         dates x max_pairs x features whatever the universe (500 assets have 124,750
         pairs); forecasts still cover every pair, in chunks.
+    base : {"none", "ewma", "dcc", "historical"}, default "none"
+        A family whose forecast the model corrects: the target becomes the pair's Fisher
+        z minus the base's (fitted on the same training window, its forecast also a
+        feature, ``z_base``), and a forecast is the base's plus the learned correction.
+        "none" learns the level itself.
+    n_components : int, optional
+        Replace the market features by this many principal components of them (scaled
+        and fitted on the training rows only); None uses the features themselves.
 
     Attributes
     ----------
@@ -90,6 +99,8 @@ class GBMForecaster(PairExplainer, CorrelationForecaster):
         "random_state": Interval(int, 0, None),
         "min_history": Interval(int, 2, None),
         "max_pairs": Interval(int, 1, None),
+        "base": Options(BASE_FAMILIES),
+        "n_components": (Interval(int, 1, None), Options((None,))),
     }
 
     def __init__(
@@ -104,6 +115,8 @@ class GBMForecaster(PairExplainer, CorrelationForecaster):
         random_state: int = 0,
         min_history: int = 63,
         max_pairs: int = MAX_PAIRS,
+        base: str = "none",
+        n_components: int | None = None,
     ):
         self.horizon = horizon
         self.step = step
@@ -115,6 +128,8 @@ class GBMForecaster(PairExplainer, CorrelationForecaster):
         self.random_state = random_state
         self.min_history = min_history
         self.max_pairs = max_pairs
+        self.base = base
+        self.n_components = n_components
 
     def fit(
         self,
@@ -142,14 +157,21 @@ class GBMForecaster(PairExplainer, CorrelationForecaster):
         super().fit(returns, features, tree=tree)
         positions = training_positions(returns, self.horizon, self.step, self.min_history)
         # Scaling is fitted on the dates whose labels are known: no test-period statistics.
-        self.builder_ = PairFeatureBuilder().fit(features, returns.index[positions[-1]])
+        self.builder_ = fit_builder(
+            returns,
+            features,
+            returns.index[positions[-1]],
+            base=self.base,
+            n_components=self.n_components,
+            horizon=self.horizon,
+        )
         self.pairs_ = sample_pairs(
             returns.to_numpy(dtype=float), self.max_pairs, seed=self.random_state
         )
         x = self.builder_.build(returns, features, positions, pairs=self.pairs_)
         y = pair_targets(returns, positions, self.horizon, pairs=self.pairs_)
         rows = x.reshape(-1, x.shape[2])
-        target = y.reshape(-1)
+        target = (y - self._offset(x)).reshape(-1)
         ok = np.isfinite(target)
         self.model_ = HistGradientBoostingRegressor(
             max_iter=self.max_iter,
@@ -168,9 +190,15 @@ class GBMForecaster(PairExplainer, CorrelationForecaster):
     def _input_rows(self, positions: np.ndarray) -> np.ndarray:
         return positions
 
+    def _offset(self, built: np.ndarray) -> np.ndarray | float:
+        """The base family's Fisher z the model corrects (0 without a base)."""
+        column = self.builder_.base_column
+        return 0.0 if column is None else built[:, :, column]
+
     def _predict_built(self, built: np.ndarray, n_dates: int) -> np.ndarray:
         n_pairs, n_feat = built.shape[1], built.shape[2]
-        return self.model_.predict(built.reshape(-1, n_feat)).reshape(n_dates, n_pairs)
+        z = self.model_.predict(built.reshape(-1, n_feat)).reshape(n_dates, n_pairs)
+        return z + self._offset(built)
 
     def _path(self, returns, features, positions, horizon) -> np.ndarray:
         n = returns.shape[1]

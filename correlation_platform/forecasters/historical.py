@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 import numpy as np
+from typing_extensions import override
 
 from correlation_platform.forecasters._window import inverse_scale, rank_one_update
 from correlation_platform.forecasters.base import RecursiveForecaster
@@ -36,6 +37,17 @@ class HistoricalForecaster(RecursiveForecaster):
 
     def __init__(self, window: int = 252):
         self.window = window
+
+    @override
+    def rows_needed(self) -> int:
+        """The window (a forecast needs that many rows).
+
+        Returns
+        -------
+        int
+            ``window``.
+        """
+        return self.window
 
     def _stream(
         self, x: np.ndarray, positions: np.ndarray, horizon: int, slots: Iterable[np.ndarray]

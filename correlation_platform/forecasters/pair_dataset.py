@@ -129,23 +129,39 @@ def by_chunks(
     return out
 
 
+#: Families a feature-learning model can stack on (``base``): it then learns the
+#: correction, in Fisher z, to that family's forecast. "none" learns the level itself.
+BASE_FAMILIES = ("none", "ewma", "dcc", "historical")
+
+
 @dataclass
 class PairFeatureBuilder:
     """Builds pair features; ``fit`` learns the market-feature scaling on training rows.
 
     Parameters
     ----------
+    n_components : int, optional
+        Principal components of the scaled market features to keep instead of the
+        features themselves (fitted on the training rows only, like the scaling).
+    base : CorrelationForecaster, optional
+        A fitted family whose forecast (Fisher z of each pair) becomes one more pair
+        feature, ``z_base``, for models that learn the correction to it.
+    horizon : int, default 21
+        Days of the base family's forecasts.
     market_columns : list of str, optional
         Market features used (set by ``fit``).
     scaler : TrainWindowScaler, optional
         Their scaling (set by ``fit``).
     """
 
+    n_components: int | None = None
+    base: object | None = None
+    horizon: int = 21
     market_columns: list[str] | None = None
     scaler: TrainWindowScaler | None = None
 
     def fit(self, features: pd.DataFrame | None, train_end: pd.Timestamp) -> PairFeatureBuilder:
-        """Learn the market features' scaling on rows up to ``train_end``.
+        """Learn the market features' scaling (and PCA) on rows up to ``train_end``.
 
         Parameters
         ----------
@@ -161,14 +177,57 @@ class PairFeatureBuilder:
         """
         if features is not None and features.shape[1]:
             self.market_columns = list(features.columns)
-            self.scaler = TrainWindowScaler().fit(features[self.market_columns], train_end)
+            if self.n_components is not None and self.n_components > len(self.market_columns):
+                raise ValueError(
+                    f"n_components={self.n_components} exceeds the {len(self.market_columns)} "
+                    "market features"
+                )
+            self.scaler = TrainWindowScaler(n_components=self.n_components).fit(
+                features[self.market_columns], train_end
+            )
         return self
+
+    @property
+    def market_names(self) -> list[str]:
+        """Names of the market block's columns: the features, or ``pc1..pcK`` with PCA."""
+        if not self.market_columns:
+            return []
+        if getattr(self, "n_components", None):
+            return [f"pc{k + 1}" for k in range(self.n_components)]
+        return list(self.market_columns)
 
     @property
     def names(self) -> list[str]:
         """Feature names, in the order of the built array's last axis."""
         pair = [f"z_corr_{w}" for w in PAIR_WINDOWS] + ["z_corr_ewma", "vol_min", "vol_max"]
-        return pair + [f"mkt_{c}" for c in (self.market_columns or [])]
+        if getattr(self, "base", None) is not None:
+            pair.append("z_base")
+        return pair + [f"mkt_{c}" for c in self.market_names]
+
+    @property
+    def base_column(self) -> int | None:
+        """Index of ``z_base`` on the built array's last axis (None without a base)."""
+        return self.names.index("z_base") if getattr(self, "base", None) is not None else None
+
+    def market_block(self, features: pd.DataFrame, dates: pd.Index) -> np.ndarray:
+        """The scaled (or projected) market features at ``dates``, (len(dates), K).
+
+        Parameters
+        ----------
+        features : pandas.DataFrame
+            The feature panel (the fitted columns at least).
+        dates : pandas.Index
+            Dates wanted (rows of the panel; missing ones are NaN).
+
+        Returns
+        -------
+        numpy.ndarray
+            One row per date.
+        """
+        if features is None:
+            raise ValueError("fitted with market features: pass the feature panel")
+        raw = features[self.market_columns].reindex(dates)
+        return self.scaler.transform(raw).to_numpy()
 
     def build(
         self,
@@ -209,14 +268,107 @@ class PairFeatureBuilder:
         vol = _trailing_vol(x, positions, VOL_WINDOW)
         blocks.append(np.minimum(vol[:, iu[0]], vol[:, iu[1]]))
         blocks.append(np.maximum(vol[:, iu[0]], vol[:, iu[1]]))
+        if getattr(self, "base", None) is not None:
+            # Before the base can forecast (its window), the pair's 63-day z stands in.
+            blocks.append(base_pair_z(self.base, returns, positions, iu, self.horizon, blocks[1]))
         out = np.stack(blocks, axis=2)
         if self.market_columns:
-            if features is None:
-                raise ValueError("fitted with market features: pass the feature panel")
-            dates = returns.index[positions]
-            mkt = self.scaler.transform(features[self.market_columns].reindex(dates)).to_numpy()
+            mkt = self.market_block(features, returns.index[positions])
             out = np.concatenate([out, np.repeat(mkt[:, None, :], len(iu[0]), axis=1)], axis=2)
         return out
+
+
+def fit_builder(
+    returns: pd.DataFrame,
+    features: pd.DataFrame | None,
+    train_end: pd.Timestamp,
+    *,
+    base: str,
+    n_components: int | None,
+    horizon: int,
+) -> PairFeatureBuilder:
+    """The feature builder of a model fitted on ``returns`` (its training window).
+
+    The base family (``base`` other than "none") is fitted on these rows only, with its
+    default hyper-parameters; the scaling and PCA of the market features on rows up to
+    ``train_end`` only.
+
+    Parameters
+    ----------
+    returns : pandas.DataFrame
+        The training window's returns.
+    features : pandas.DataFrame or None
+        The feature panel.
+    train_end : pandas.Timestamp
+        Last row whose label is known at fit time.
+    base : str
+        One of :data:`BASE_FAMILIES`.
+    n_components : int or None
+        Principal components of the market features (None: the features themselves).
+    horizon : int
+        Days of the label (and of the base family's forecasts).
+
+    Returns
+    -------
+    PairFeatureBuilder
+        Fitted.
+    """
+    from correlation_platform.forecasters import get_forecaster  # the registry imports us
+
+    fitted_base = None if base == "none" else get_forecaster(base).fit(returns)
+    return PairFeatureBuilder(n_components=n_components, base=fitted_base, horizon=horizon).fit(
+        features, train_end
+    )
+
+
+def base_pair_z(
+    base,
+    returns: pd.DataFrame,
+    positions: np.ndarray,
+    iu: Pairs,
+    horizon: int,
+    fallback: np.ndarray,
+) -> np.ndarray:
+    """Fisher z of a fitted family's forecast of each pair, as of each position.
+
+    The family streams its path once over the distinct positions (each forecast uses
+    rows up to its own date only), one N x N matrix at a time. Positions before the
+    family has the history it needs (:meth:`CorrelationForecaster.rows_needed`) take
+    ``fallback`` instead.
+
+    Parameters
+    ----------
+    base : CorrelationForecaster
+        The fitted family.
+    returns : pandas.DataFrame
+        Daily returns (its fitted assets).
+    positions : numpy.ndarray
+        As-of rows, in any order, repeats allowed.
+    iu : tuple of numpy.ndarray
+        The pairs wanted.
+    horizon : int
+        Days of its forecasts.
+    fallback : numpy.ndarray
+        (len(positions), n_pairs) values where it cannot forecast yet.
+
+    Returns
+    -------
+    numpy.ndarray
+        (len(positions), n_pairs).
+    """
+    out = np.array(fallback, dtype=float, copy=True)
+    unique = np.unique(positions)
+    unique = unique[unique + 1 >= base.rows_needed()]
+    if len(unique) == 0:
+        return out
+    at = {}
+    for forecast in base.iter_path(returns, dates=returns.index[unique], horizon=horizon):
+        at[int(returns.index.get_loc(forecast.date))] = fisher_z(forecast.correlation[iu[0], iu[1]])
+    for k, p in enumerate(positions):
+        row = at.get(int(p))
+        if row is not None:
+            out[k] = row
+    return out
 
 
 def _trailing_pair_z(x: np.ndarray, positions: np.ndarray, window: int, iu) -> np.ndarray:

@@ -1,12 +1,19 @@
 """Explanations recover the driver of a synthetic market's correlation, without look-ahead."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from correlation_platform.forecasters import get_forecaster
-from correlation_platform.forecasters.explain import PAIR_GROUP
+from correlation_platform.forecasters.explain import (
+    INTERACTION,
+    PAIR_GROUP,
+    Explanation,
+    explain,
+)
 
 torch.set_num_threads(1)
 
@@ -100,20 +107,99 @@ def test_a_negative_driver_gives_a_falling_curve():
     assert curve.iloc[-1] - curve.iloc[0] < -0.1, curve
 
 
-def test_lstm_explains_itself_the_same_way_without_look_ahead(market):
-    # The lstm does not learn this driver yet (its importance is at noise level, the pair
-    # features carry what it predicts): issue 16's stacking is where that is taken up. Its
-    # explanations still follow the same contract.
+@pytest.fixture(scope="module")
+def lstm(market):
     returns, features = market
-    model = get_forecaster("lstm", epochs=4).fit(returns, features)
+    return get_forecaster("lstm").fit(returns, features)
+
+
+def test_the_driver_ranks_first_for_lstm_and_its_curve_rises(lstm, market):
+    returns, features = market
+    importance = lstm.feature_importances(returns, features)
+    assert importance.index[0] == "driver", importance
+    noise = importance[["noise_a", "noise_b", "noise_c"]].abs().max()
+    assert importance["driver"] > 2 * noise, importance
+    curve = lstm.partial_dependence(returns, features, feature="driver")
+    assert curve.iloc[-1] - curve.iloc[0] > 0.1, curve
+
+
+def test_lstm_explanations_do_not_read_past_the_explained_date(lstm, market):
+    returns, features = market
     as_of = returns.index[-150]
-    importance = model.feature_importances(returns, features, as_of=as_of)
+    importance = lstm.feature_importances(returns, features, as_of=as_of)
     assert set(importance.index) == {"driver", "noise_a", "noise_b", "noise_c", PAIR_GROUP}
-    assert importance[PAIR_GROUP] > 0  # the trailing correlations carry its forecast
     later = features.copy()
     later.loc[later.index > as_of] = -9.0
     pd.testing.assert_series_equal(
-        importance, model.feature_importances(returns, later, as_of=as_of), check_exact=True
+        importance, lstm.feature_importances(returns, later, as_of=as_of), check_exact=True
     )
-    curve = model.partial_dependence(returns, features, feature="driver", as_of=as_of)
+    curve = lstm.partial_dependence(returns, features, feature="driver", as_of=as_of)
     assert len(curve) == 9 and np.isfinite(curve).all()
+
+
+def _moved(features, previous, as_of, **values):
+    """The panel with some features set to given values on the two dates."""
+    out = features.copy()
+    for name, (then, now) in values.items():
+        out.loc[previous, name] = then
+        out.loc[as_of, name] = now
+    return out
+
+
+@pytest.mark.parametrize("family", ["gbm", "lstm"])
+def test_forecast_move_attributes_the_change_to_the_driver(family, gbm, lstm, market):
+    model = {"gbm": gbm, "lstm": lstm}[family]
+    returns, features = market
+    previous, as_of = returns.index[-22], returns.index[-1]
+    # The driver rises from its 10th to its 90th percentile; noise_b is held still (over
+    # every date an lstm sequence reads, too).
+    low, high = np.quantile(features["driver"], [0.1, 0.9])
+    panel = _moved(features.assign(noise_b=0.3), previous, as_of, driver=(low, high))
+    move = model.forecast_move(returns, panel, previous=previous)
+    table = move.contributions
+    assert move.previous == previous and move.as_of == as_of
+    # Contributions (with the interaction) add up to the change, exactly.
+    assert table["contribution"].sum() == pytest.approx(move.change, abs=1e-12)
+    assert move.after == pytest.approx(
+        float(np.tanh(model._predict_built(_built(model, returns, panel, -1), 1)).mean())
+    )
+    # An input that did not move contributes nothing; the driver's rise raises the forecast.
+    assert table.loc["noise_b", "contribution"] == 0.0
+    assert table.loc["driver", ["previous_value", "value"]].tolist() == [low, high]
+    market_rows = table.drop([PAIR_GROUP, INTERACTION])
+    assert market_rows["contribution"].abs().idxmax() == "driver", table
+    assert table.loc["driver", "contribution"] > 0.05, table
+    with pytest.raises(ValueError, match="before"):
+        model.forecast_move(returns, panel, previous=as_of)
+
+
+def _built(model, returns, features, row):
+    positions = np.array([len(returns) + row if row < 0 else row])
+    return model.builder_.build(returns, features, model._input_rows(positions))
+
+
+def test_explain_bundles_importances_curves_and_round_trips(gbm, market):
+    returns, features = market
+    explanation = explain(gbm, returns, features, top=2, previous=returns.index[-6])
+    assert explanation.family == "gbm" and explanation.as_of == returns.index[-1]
+    assert (
+        list(explanation.dependence)
+        == [f for f in explanation.importances.index if f != PAIR_GROUP][:2]
+    )
+    assert explanation.move is not None and explanation.move.previous == returns.index[-6]
+    back = Explanation.from_dict(json.loads(json.dumps(explanation.to_dict())))
+    pd.testing.assert_series_equal(back.importances, explanation.importances)
+    for name, curve in explanation.dependence.items():
+        pd.testing.assert_series_equal(back.dependence[name], curve)
+    with pytest.raises(TypeError, match="does not learn from features"):
+        explain(get_forecaster("ewma").fit(returns), returns)
+
+
+def test_importances_stay_under_the_callers_names_with_pca(market):
+    returns, features = market
+    model = get_forecaster("gbm", n_components=2).fit(returns, features)
+    assert model.builder_.market_names == ["pc1", "pc2"]
+    importance = model.feature_importances(returns, features)
+    assert set(importance.index) == {"driver", "noise_a", "noise_b", "noise_c", PAIR_GROUP}
+    curve = model.partial_dependence(returns, features, feature="driver")
+    assert np.isfinite(curve).all()
