@@ -300,3 +300,59 @@ def condition_figure(regimes: dict[str, pd.DataFrame]) -> go.Figure:
         )
     fig.update_yaxes(tickformat=".0%")
     return _layout(fig, "Realised volatility per market condition", barmode="group")
+
+
+def explanation_figure(explanation) -> go.Figure:
+    """Permutation importances beside the partial dependence of the top market features.
+
+    Parameters
+    ----------
+    explanation : correlation_platform.forecasters.explain.Explanation
+        One family's explanation.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The figure.
+    """
+    curves = explanation.dependence
+    fig = make_subplots(
+        rows=1,
+        cols=1 + len(curves),
+        column_widths=[0.4] + [0.6 / max(1, len(curves))] * len(curves),
+        subplot_titles=["permutation importance (rise in Fisher-z MSE)", *curves],
+    )
+    top = explanation.importances.head(12)[::-1]
+    fig.add_trace(
+        go.Bar(
+            x=top.to_numpy(),
+            y=[str(k) for k in top.index],
+            orientation="h",
+            marker_color=color_for(explanation.family),
+            showlegend=False,
+        ),
+        row=1,
+        col=1,
+    )
+    for k, (feature, curve) in enumerate(curves.items(), start=2):
+        fig.add_trace(
+            go.Scatter(
+                x=list(curve.index),
+                y=curve.to_numpy(),
+                mode="lines+markers",
+                name=feature,
+                showlegend=False,
+            ),
+            row=1,
+            col=k,
+        )
+        fig.update_xaxes(title_text=feature, row=1, col=k)
+    fig.update_yaxes(automargin=True, row=1, col=1)
+    if curves:
+        fig.update_yaxes(title_text="predicted average correlation", row=1, col=2)
+    return _layout(
+        fig,
+        f"{explanation.family}: what drives the forecast (as of {explanation.as_of.date()})",
+        height=420,
+        hovermode="closest",
+    )

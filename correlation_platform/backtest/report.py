@@ -255,6 +255,7 @@ def build_report(
     title: str,
     *,
     n_trials: int | None = None,
+    explanations: dict | None = None,
 ) -> Report:
     """Write the HTML report to ``path``; return it with the markdown for Dagster.
 
@@ -271,10 +272,15 @@ def build_report(
     n_trials : int, optional
         Configurations tried (families x tuning grid points) for the deflated Sharpe
         ratio; default the number of runs.
+    explanations : dict of str to Explanation, optional
+        What drives each feature-learning family's forecast
+        (:func:`~correlation_platform.forecasters.explain.explain`), shown in a section
+        of their own.
 
     Returns
     -------
     Report
+        The written report.
     """
     runs = _all_runs(results)
     main = results[0]
@@ -290,6 +296,7 @@ def build_report(
     body = [
         *_tables_html(title, sentence, shown, verdict, main),
         *(fig.to_html(full_html=False, include_plotlyjs=False) for fig in figs),
+        *_explanations_html(explanations or {}),
         *_fallbacks_html(runs),
     ]
     page = (
@@ -308,6 +315,7 @@ def build_report(
             shown.to_markdown(),
             verdict.to_markdown(floatfmt=".3f") if len(verdict) else "",
             main.regimes.to_markdown(floatfmt=".3f") if main.regimes is not None else "",
+            *(_explanation_markdown(e) for e in (explanations or {}).values()),
         ]
     )
     images = _preview_images(main, series, assets)
@@ -403,6 +411,40 @@ def _tables_html(
             _table_html(main.regimes),
         ]
     return body
+
+
+#: Importances listed per family in the report's tables (the figure shows a dozen).
+EXPLAINED_ROWS = 8
+
+
+def _explanations_html(explanations: dict) -> list[str]:
+    """The section on what drives the feature-learning families' forecasts."""
+    if not explanations:
+        return []
+    body = [
+        "<h2>What drives the forecasts of the feature-learning families</h2>",
+        '<p class="note">Permutation importance: the rise of the Fisher-z mean squared '
+        "error of the pair correlations on the last held-out dates before the explained "
+        "date when one market feature is shuffled across dates (the pair features, "
+        "trailing and EWMA correlations and volatilities, shuffled together, each pair on "
+        "its own). Partial dependence: the predicted average correlation as of that date "
+        "while one feature is set across its 5th-95th percentile, every other input at "
+        "its value. Fitted models of the training round, on all history.</p>",
+    ]
+    for family, e in explanations.items():
+        top = e.importances.head(EXPLAINED_ROWS).to_frame("importance")
+        body += [
+            f"<h3>{html.escape(family)}</h3>",
+            _table_html(top, 5),
+            figures.explanation_figure(e).to_html(full_html=False, include_plotlyjs=False),
+        ]
+    return body
+
+
+def _explanation_markdown(explanation) -> str:
+    """One family's importances as a markdown block."""
+    top = explanation.importances.head(EXPLAINED_ROWS).to_frame("importance")
+    return f"**{explanation.family}: what drives it**\n\n" + top.to_markdown(floatfmt=".5f")
 
 
 def _fallbacks_html(runs: list[BacktestResult]) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sqlite3
 import sys
 import tempfile
@@ -64,6 +65,25 @@ def pip_requirements(*, extra: tuple[str, ...] = ()) -> list[str]:
 
 #: Reachability check: tries, first wait (doubling) and per-request timeout, in seconds.
 PING_ATTEMPTS, PING_BACKOFF, PING_TIMEOUT = 3, 1.0, 5.0
+
+
+def metric_key(name: str) -> str:
+    """``name`` as an MLflow metric key: characters MLflow refuses become ``_``.
+
+    MLflow accepts letters, digits, ``_ - . /`` and spaces; feature names such as the
+    pair-feature group's carry parentheses and commas.
+
+    Parameters
+    ----------
+    name : str
+        Any label.
+
+    Returns
+    -------
+    str
+        A valid key (runs of refused characters collapse to one ``_``).
+    """
+    return re.sub(r"[^\w\-. /]+", "_", name).strip("_ ")
 
 
 class MlflowUnavailableError(RuntimeError):
@@ -290,7 +310,7 @@ class MlflowStore:
         with mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=tags or {}) as run:
             mlflow.log_params({k: str(v) for k, v in (params or {}).items()})
             if metrics:
-                mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+                mlflow.log_metrics({metric_key(k): float(v) for k, v in metrics.items()})
             for name, data in (artifacts or {}).items():
                 self._log_bytes(name, data)
             info = mlflow.pyfunc.log_model(
@@ -320,10 +340,13 @@ class MlflowStore:
 
     @staticmethod
     def _log_bytes(name: str, data: bytes) -> None:
+        """Log ``data`` as the artifact ``name`` (a ``folder/file`` name keeps its folder)."""
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-            mlflow.log_artifact(str(path))
+            folder = str(Path(name).parent)
+            mlflow.log_artifact(str(path), artifact_path=None if folder == "." else folder)
 
     def log_decision(
         self, run_name: str, decision, table, *, tags: dict[str, str] | None = None

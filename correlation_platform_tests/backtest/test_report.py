@@ -50,3 +50,28 @@ def test_report_tables_and_markdown(report):
 
 def test_significance_marks():
     assert [mark(p) for p in (0.001, 0.02, 0.07, 0.5, float("nan"))] == ["***", "**", "*", "", ""]
+
+
+def test_report_shows_what_drives_the_feature_learning_families(regime_returns, tmp_path):
+    import pandas as pd
+
+    from correlation_platform.forecasters.explain import Explanation
+
+    res = run_backtest(regime_returns, "ewma", rebalance_every=21, train_size=300)
+    explanation = Explanation(
+        family="gbm",
+        as_of=pd.Timestamp("2020-01-31"),
+        importances=pd.Series({"vix": 0.03, "credit_spread": 0.01}, name="importance"),
+        dependence={"vix": pd.Series([0.2, 0.3, 0.45], index=pd.Index([10.0, 20.0, 40.0]))},
+    )
+    out = build_report(
+        [res], list(regime_returns.columns), tmp_path / "r.html", "demo",
+        explanations={"gbm": explanation},
+    )  # fmt: skip
+    page = out.html_path.read_text()
+    section = page[page.index("What drives the forecasts of the feature-learning families") :]
+    assert "<h3>gbm</h3>" in section and "credit_spread" in section
+    assert "gbm: what drives the forecast (as of 2020-01-31)" in section
+    assert "**gbm: what drives it**" in out.markdown and "0.03000" in out.markdown
+    plain = build_report([res], list(regime_returns.columns), tmp_path / "p.html", "demo")
+    assert "What drives the forecasts" not in plain.html_path.read_text()

@@ -1,5 +1,6 @@
 """The daily run on a bootstrapped synthetic home: blocking checks, backfills, external fills."""
 
+import numpy as np
 import pandas as pd
 import pytest
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, DagsterInstance
@@ -108,3 +109,39 @@ def test_a_backfilled_past_day_uses_a_point_in_time_model(home, monkeypatch):
     assert pd.Timestamp(meta["model_fitted_until"]) < past.to_period("Q").start_time
     raw = replay.instance.get_latest_materialization_event(AssetKey("raw_prices"))
     assert raw.asset_materialization.metadata["last_date"].value == str(past.date())
+
+
+@pytest.mark.slow
+def test_a_feature_learning_champion_says_why_its_forecast_moved(tmp_path, monkeypatch):
+    from correlation_platform.evaluation import select_champion
+    from correlation_platform.evaluation.promotion import PromotionDecision
+    from correlation_platform.forecasters import FORECASTERS
+    from correlation_platform.orchestration.assets import models
+
+    families = ["historical", "gbm"]
+
+    def gbm_wins(records, **kwargs):
+        real = select_champion(records, **kwargs)
+        forced = PromotionDecision(True, "gbm", "historical", "gbm made champion by the test")
+        return type(real)(forced, real.table, real.missing, real.lags)
+
+    monkeypatch.setenv("CORRPLAT_HOME", str(tmp_path))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setattr(models, "FORECASTERS", {f: FORECASTERS[f] for f in families})
+    monkeypatch.setattr(models, "select_champion", gbm_wins)
+    replay = Replay(MARKET, SETTINGS, families=families, instance=DagsterInstance.ephemeral())
+    replay.bootstrap(str(DATES[-11].date()))
+    first, second = DATES[-10], DATES[-4]
+    assert _run(replay, first).success and _run(replay, second).success
+    records = replay.instance.fetch_materializations(
+        AssetKey("predicted_correlation"), limit=10
+    ).records
+    meta = {r.asset_materialization.partition: r.asset_materialization.metadata for r in records}
+    assert meta[str(second.date())]["champion"].value == "gbm"
+    # The previous rebalance is the last stored forecast's day, not the row before.
+    assert meta[str(second.date())]["forecast_move_since"].value == str(first.date())
+    assert meta[str(first.date())]["forecast_move_since"].value == str(DATES[-11].date())
+    table = meta[str(second.date())]["forecast_move"].value
+    assert "| avg_corr_21 " in table and "| pair features" in table
+    assert "interaction (inputs moving together)" in table and "data:image/png;base64" in table
+    assert np.isfinite(meta[str(second.date())]["forecast_move_change"].value)

@@ -57,6 +57,28 @@ def test_materialize_whole_graph_on_synthetic(corrplat_home):
     report_event = instance.get_latest_materialization_event(AssetKey("backtest_report"))
     meta = report_event.asset_materialization.metadata
     assert "verdict" in meta and "market_conditions" in meta
+    # The feature-learning families explain themselves: MLflow, metadata, the report.
+    trained = json.loads((assets / "trained_forecasters" / "gbm.json").read_text())
+    importances = trained["explanation"]["importances"]
+    assert set(importances) >= {
+        "stress_index",
+        "pair features (trailing/EWMA correlation, volatilities)",
+    }
+    explained = [a.path for a in client.list_artifacts(trained["mlflow_run_id"], "explanation")]
+    assert set(explained) == {
+        f"explanation/{name}" for name in ("importances.csv", "explanation.png", "explanation.json")
+    }
+    logged_metrics = client.get_run(trained["mlflow_run_id"]).data.metrics
+    assert logged_metrics["importance/stress_index"] == pytest.approx(importances["stress_index"])
+    records = instance.fetch_materializations(AssetKey("trained_forecasters"), limit=50).records
+    (gbm_meta,) = [
+        r.asset_materialization.metadata
+        for r in records
+        if r.asset_materialization.partition == "gbm"
+    ]
+    assert {"importances", "explanation"} <= set(gbm_meta)
+    assert "What drives the forecasts of the feature-learning families" in page
+    assert "<h3>gbm</h3>" in page and "<h3>lstm</h3>" in page
 
 
 @pytest.mark.slow

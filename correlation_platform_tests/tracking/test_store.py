@@ -14,9 +14,9 @@ def test_log_register_alias_and_load_round_trip(regime_returns, corrplat_home):
         f,
         "ewma-test",
         params=f.get_params(),
-        metrics={"loss": 1.5},
+        metrics={"loss": 1.5, "importance/pair features (trailing/EWMA, vols)": 0.25},
         tags={"dagster.run_id": "run-1"},
-        artifacts={"note.md": b"# hi"},
+        artifacts={"note.md": b"# hi", "explanation/importances.csv": b"a,1"},
     )
     store.set_alias("champion", logged.registered_version)
     assert store.alias_version("champion") == logged.registered_version
@@ -25,6 +25,10 @@ def test_log_register_alias_and_load_round_trip(regime_returns, corrplat_home):
 
     run = store.client.get_run(logged.run_id)
     assert run.data.params["decay"] == "0.95" and run.data.metrics["loss"] == 1.5
+    # A label MLflow would refuse is logged under a valid key, not dropped.
+    assert run.data.metrics["importance/pair features _trailing/EWMA_ vols"] == 0.25
+    nested = [a.path for a in store.client.list_artifacts(logged.run_id, "explanation")]
+    assert nested == ["explanation/importances.csv"]
     assert run.data.tags["dagster.run_id"] == "run-1"
 
     model = mlflow.pyfunc.load_model("models:/correlation_forecaster@champion")

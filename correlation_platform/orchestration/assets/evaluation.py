@@ -5,6 +5,7 @@ from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
 from correlation_platform.backtest import build_report, run_backtests
 from correlation_platform.forecasters import BENCHMARK, get_forecaster
+from correlation_platform.forecasters.explain import Explanation
 from correlation_platform.orchestration.assets._metadata import markdown_image
 from correlation_platform.orchestration.resources import (
     MarketDataResource,
@@ -76,8 +77,18 @@ def backtest_report(
         f"Walk-forward backtest: champion {champion} vs {BENCHMARK}, {settings.objective}, "
         f"rebalance every {settings.horizon} days, {settings.cost_bps} bps"
     )
+    explanations = {
+        f: Explanation.from_dict(records[f]["explanation"])
+        for f in families
+        if "explanation" in records.get(f, {})
+    }
     report = build_report(
-        ordered, list(asset_returns.columns), path, title, n_trials=max(n_trials, 2)
+        ordered,
+        list(asset_returns.columns),
+        path,
+        title,
+        n_trials=max(n_trials, 2),
+        explanations=explanations,
     )
     context.log.info(f"verdict: {report.verdict}")
     context.log.info(f"report written to {path}")

@@ -1,10 +1,12 @@
 """Models: one trained forecaster per family (MLflow run + registered version), and the champion."""
 
+import json
 import time
 
 import pandas as pd
 from dagster import AssetExecutionContext, AutomationCondition, MetadataValue, Output, asset
 
+from correlation_platform.backtest.plots import explanation_png
 from correlation_platform.evaluation import (
     GRIDS,
     select_champion,
@@ -12,8 +14,9 @@ from correlation_platform.evaluation import (
     tune_and_test,
 )
 from correlation_platform.forecasters import BENCHMARK, FORECASTERS, get_forecaster
+from correlation_platform.forecasters.explain import PairExplainer, explain
 from correlation_platform.orchestration.assets._forecasters import features_for
-from correlation_platform.orchestration.assets._metadata import markdown_table
+from correlation_platform.orchestration.assets._metadata import markdown_image, markdown_table
 from correlation_platform.orchestration.partitions import forecaster_partitions
 from correlation_platform.orchestration.resources import (
     MarketDataResource,
@@ -51,7 +54,7 @@ def trained_forecasters(
     )
     started = time.perf_counter()
     selection = tune_and_test(
-        get_forecaster(family),
+        get_forecaster(family, horizon=settings.horizon),
         asset_returns,
         features,
         grid=GRIDS.get(family, {}),
@@ -61,13 +64,31 @@ def trained_forecasters(
         split=split,
         folds=settings.tuning_folds,
     )
-    forecaster = get_forecaster(family, **selection.params).fit(
+    forecaster = get_forecaster(family, horizon=settings.horizon, **selection.params).fit(
         asset_returns, features, tree=sectors
     )
     seconds = time.perf_counter() - started
     test = selection.test_mean
     context.log.info(f"{family}: params {selection.params}, test losses {test}, {seconds:.1f}s")
     params = forecaster.get_params()
+    explained, explanation_meta = {}, {}
+    if isinstance(forecaster, PairExplainer):
+        explanation = explain(forecaster, asset_returns, features)
+        png = explanation_png(explanation)
+        explained = {
+            "metrics": {f"importance/{k}": v for k, v in explanation.importances.items()},
+            "artifacts": {
+                "explanation/importances.csv": explanation.importances.to_csv().encode(),
+                "explanation/explanation.png": png,
+                "explanation/explanation.json": json.dumps(explanation.to_dict()).encode(),
+            },
+        }
+        explanation_meta = {
+            "importances": markdown_table(explanation.importances.to_frame(), floatfmt=".5f"),
+            "explanation": MetadataValue.md(markdown_image(png, f"{family} explanation")),
+        }
+        top = ", ".join(f"{k} {v:.4f}" for k, v in explanation.importances.head(3).items())
+        context.log.info(f"{family}: most important inputs {top}")
     logged = store.log_forecaster(
         forecaster,
         run_name=f"{family}-{dates[-1].date()}",
@@ -77,6 +98,7 @@ def trained_forecasters(
             "validation_best_frobenius": float(selection.validation["validation_loss"].min()),
             "test_n_forecasts": len(selection.test_losses),
             "train_seconds": seconds,
+            **explained.get("metrics", {}),
         },
         tags={
             "dagster.run_id": context.run.run_id,
@@ -87,6 +109,7 @@ def trained_forecasters(
         artifacts={
             "validation_grid.md": selection.validation.to_markdown(index=False).encode(),
             "test_losses.csv": selection.test_losses.to_csv().encode(),
+            **explained.get("artifacts", {}),
         },
     )
     context.log.info(
@@ -105,6 +128,8 @@ def trained_forecasters(
         "model_uri": logged.model_uri,
         "registered_version": logged.registered_version,
     }
+    if explanation_meta:
+        record["explanation"] = explanation.to_dict()
     return Output(
         record,
         metadata={
@@ -114,6 +139,7 @@ def trained_forecasters(
             **{f"test_{k}": v for k, v in test.items()},
             "chosen_params": str(selection.params),
             "validation_grid": markdown_table(selection.validation),
+            **explanation_meta,
         },
     )
 

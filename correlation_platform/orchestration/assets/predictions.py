@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, Failure, MetadataValue, Output, asset
 
+from correlation_platform.backtest.plots import forecast_move_png
+from correlation_platform.forecasters.explain import PairExplainer
 from correlation_platform.forecasters.point_in_time import as_of_forecaster
 from correlation_platform.monitoring import write_alert
 from correlation_platform.orchestration.assets._forecasters import features_for
-from correlation_platform.orchestration.assets._metadata import markdown_table
+from correlation_platform.orchestration.assets._metadata import markdown_image, markdown_table
 from correlation_platform.orchestration.checks import (
     check_correlation,
     check_freshness,
@@ -114,6 +116,28 @@ def predicted_correlation(
     matrix = forecaster.predict(known, features, horizon=settings.horizon)
     n = len(matrix)
     avg = float((matrix.values.sum() - n) / (n * (n - 1)))
+    why = {}
+    if isinstance(forecaster, PairExplainer) and len(known) > 1:
+        previous = _previous_forecast_date(known.index, context.partition_key)
+        move = forecaster.forecast_move(known, features, previous=previous)
+        context.log.info(
+            f"forecast moved {move.before:.4f} -> {move.after:.4f} since {previous.date()}; "
+            f"largest contribution: {move.contributions.index[0]} "
+            f"{move.contributions['contribution'].iloc[0]:+.4f}"
+        )
+        why = {
+            "forecast_move": MetadataValue.md(
+                f"Predicted average correlation (before the PSD repair) "
+                f"{move.before:.4f} as of {previous.date()} -> {move.after:.4f} "
+                f"({move.change:+.4f}); each input's contribution is today's forecast minus "
+                "the forecast with that input set back to its previous value.\n\n"
+                + move.contributions.to_markdown(floatfmt=".4f")
+                + "\n\n"
+                + markdown_image(forecast_move_png(move), "why the forecast moved")
+            ),
+            "forecast_move_since": str(previous.date()),
+            "forecast_move_change": move.change,
+        }
     yield Output(
         matrix,
         metadata={
@@ -128,6 +152,7 @@ def predicted_correlation(
             "average_correlation": avg,
             "min_eigenvalue_before_repair": float(forecaster.min_eigenvalues_before_[-1]),
             "horizon_days": settings.horizon,
+            **why,
         },
     )
     yield check_correlation(matrix)
@@ -136,6 +161,20 @@ def predicted_correlation(
         pd.Timestamp(context.partition_key),
         limit=settings.stale_business_days,
     )
+
+
+def _previous_forecast_date(index: pd.DatetimeIndex, partition_key: str) -> pd.Timestamp:
+    """As-of date of the previous rebalance: the last stored forecast's day, else the row before.
+
+    Never the day itself (a stale day's previous partition may share its last row).
+    """
+    current = as_of_position(index, partition_key)[0]
+    prior = stored_partitions("predicted_correlation", before=partition_key)
+    if prior:
+        position = as_of_position(index, list(prior)[-1])[0]
+        if position < current:
+            return index[position]
+    return index[current - 1]
 
 
 @asset(group_name=GROUP, partitions_def=daily_partitions, kinds={"arch", "pandas"})
