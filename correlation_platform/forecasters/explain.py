@@ -11,7 +11,8 @@ For the families that learn from pair features and market features (``gbm``, ``l
   ``random_state``; nothing after ``as_of`` is read.
 - :meth:`PairExplainer.partial_dependence`: the predicted average correlation as of
   ``as_of`` while one feature is set to each point of a grid across its observed range
-  (quantiles up to ``as_of``), every other input at its actual values.
+  (quantiles up to ``as_of``), every other input at its actual values (over the model's
+  training pairs, before the PSD repair).
 - :meth:`PairExplainer.forecast_move`: why the forecast moved since an earlier date, its
   change attributed to each input by setting that input back to its earlier value.
 - :func:`explain`: all of it for one model, as an :class:`Explanation`.
@@ -194,6 +195,11 @@ class PairExplainer(abc.ABC):
     ) -> pd.Series:
         """The predicted average correlation as ``feature`` moves across its range.
 
+        The feature is set to each grid value on every date the forecast reads (an lstm's
+        whole sequence); the average is over the model's training pairs (every pair up to
+        ``max_pairs``, a stratified sample above), of the correlations before the PSD
+        repair, so a curve costs a few thousand pair predictions whatever the universe.
+
         Parameters
         ----------
         returns : pandas.DataFrame
@@ -218,17 +224,20 @@ class PairExplainer(abc.ABC):
                 f"{feature!r} is not a market feature of this model; it has "
                 f"{self.builder_.market_columns or []}"
             )
-        returns, features, _ = _until(returns, features, as_of)
+        returns, features, row = _until(returns, features, as_of)
         if grid is None:
             grid = np.nanquantile(features[feature], np.linspace(0.05, 0.95, GRID_POINTS))
-        n = returns.shape[1]
-        off = ~np.eye(n, dtype=bool)
+        rows = self._input_rows(np.array([row]))
+        built = self.builder_.build(returns, features, rows, pairs=self.pairs_)
+        raw = self._raw_market(features, returns.index[rows])
+        _, market = self._columns()
         values = []
         for v in grid:
-            moved = features.copy()
+            moved = raw.copy()
             moved[feature] = v
-            corr = self.predict_path(returns, moved, dates=returns.index[-1:], horizon=self.horizon)
-            values.append(float(corr[0][off].mean()))
+            x = built.copy()
+            x[:, :, market] = self._market(moved)[:, None, :]
+            values.append(float(np.tanh(self._predict_built(x, 1)).mean()))
         return pd.Series(values, index=pd.Index(grid, name=feature), name="average correlation")
 
     def forecast_move(

@@ -78,6 +78,12 @@ def test_partial_dependence_recovers_the_sign_of_the_effect(gbm, market):
     curve = gbm.partial_dependence(returns, features, feature="driver")
     assert len(curve) == 9 and curve.index.is_monotonic_increasing
     assert curve.iloc[-1] - curve.iloc[0] > 0.1, curve
+    # Each point is the forecast with the feature set to that value (all 45 pairs are
+    # trained on here; before the PSD repair).
+    value = curve.index[6]
+    raw = gbm._path(returns, features.assign(driver=value), np.array([len(returns) - 1]), 21)
+    off = ~np.eye(returns.shape[1], dtype=bool)
+    assert curve.iloc[6] == pytest.approx(raw[0][off].mean(), abs=1e-12)
     with pytest.raises(ValueError, match="not a market feature"):
         gbm.partial_dependence(returns, features, feature="unknown")
 
