@@ -117,12 +117,28 @@ def model_confidence_set(
     from arch.bootstrap import MCS
 
     clean = losses.replace([np.inf, -np.inf], np.nan).dropna()
+    # Models with identical losses (e.g. one configuration reached twice) make arch's
+    # statistic 0/0 and its elimination fail: one of each stands for all, same p-value.
+    first = {}
+    for model in clean.columns:
+        twin = next((m for m in first.values() if clean[m].equals(clean[model])), model)
+        first[model] = twin
+    distinct = list(dict.fromkeys(first.values()))
+    if len(distinct) == 1:
+        pvals = pd.Series(1.0, index=losses.columns)
+        return pd.DataFrame({"mcs_pvalue": pvals, "in_mcs": pvals >= size})
     block = block_size or max(2, round(len(clean) ** (1 / 3)))
     mcs = MCS(
-        clean, size=size, block_size=block, method="R", reps=reps, seed=np.random.default_rng(seed)
+        clean[distinct],
+        size=size,
+        block_size=block,
+        method="R",
+        reps=reps,
+        seed=np.random.default_rng(seed),
     )
     mcs.compute()
-    pvals = mcs.pvalues.iloc[:, 0].reindex(losses.columns)
+    found = mcs.pvalues.iloc[:, 0]
+    pvals = pd.Series({m: found[first[m]] for m in clean.columns}).reindex(losses.columns)
     return pd.DataFrame({"mcs_pvalue": pvals, "in_mcs": pvals >= size})
 
 

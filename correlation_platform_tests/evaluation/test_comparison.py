@@ -69,3 +69,24 @@ def test_comparison_table_has_dm_and_mcs():
     assert table.loc["good", "dm_stat"] < 0 and table.loc["good", "dm_pvalue"] < 0.01
     assert bool(table.loc["good", "in_mcs"]) and not bool(table.loc["bad", "in_mcs"])
     assert np.isnan(table.loc["historical", "dm_pvalue"])
+
+
+def test_a_model_twice_in_the_mcs_shares_one_p_value():
+    from correlation_platform.evaluation.comparison import model_confidence_set
+
+    rng = np.random.default_rng(4)
+    base = 1 + 0.1 * rng.standard_normal(250)
+    losses = pd.DataFrame(
+        {
+            "historical": base,
+            "good": base - 0.05 + 0.05 * rng.standard_normal(250),
+            "bad": base + 0.3 + 0.05 * rng.standard_normal(250),
+        }
+    )
+    alone = model_confidence_set(losses)
+    # The same configuration reached twice (identical losses): arch alone divides 0 by 0.
+    twice = model_confidence_set(losses.assign(good_again=losses["good"]))
+    assert twice.loc["good_again", "mcs_pvalue"] == twice.loc["good", "mcs_pvalue"]
+    pd.testing.assert_frame_equal(twice.loc[alone.index], alone)
+    same = model_confidence_set(pd.DataFrame({"a": base, "b": base}))
+    assert same["mcs_pvalue"].tolist() == [1.0, 1.0] and same["in_mcs"].all()
