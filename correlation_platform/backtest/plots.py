@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 
 def figure_png(fig) -> bytes:
@@ -123,6 +124,7 @@ def explanation_png(explanation) -> bytes:
     axes[0].set_title(f"{explanation.family}: permutation importance", fontsize=10)
     axes[0].set_xlabel("rise in Fisher-z MSE when shuffled", fontsize=8)
     axes[0].tick_params(labelsize=7)
+    axes[0].xaxis.set_major_locator(MaxNLocator(4))  # small values: long tick labels
     for ax, (feature, curve) in zip(axes[1:], curves.items(), strict=True):
         ax.plot(curve.index, curve.to_numpy(), marker="o", ms=3, lw=1.4)
         ax.set_title(f"partial dependence: {feature}", fontsize=10)

@@ -265,8 +265,17 @@ def tune_and_test(
         except ValueError as exc:  # e.g. a window longer than the history before validation
             value, note = float("inf"), f"skipped: {exc}"
             log.warning("grid point %s %s", params, note)
-        records.append(
-            {**params, "validation_loss": value, "seconds": time.perf_counter() - t0, "note": note}
+        seconds = time.perf_counter() - t0
+        records.append({**params, "validation_loss": value, "seconds": seconds, "note": note})
+        log.info(
+            "%s grid point %d/%d %s: validation %s %.4f (%.1fs)",
+            forecaster.name,
+            len(records),
+            len(grid_points(grid)),
+            params,
+            loss,
+            value,
+            seconds,
         )
     table = pd.DataFrame(records)
     if not np.isfinite(table["validation_loss"]).any():
