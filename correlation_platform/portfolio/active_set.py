@@ -215,6 +215,10 @@ class _Problem:
             raise _Declined("the covariance is singular on the traded assets") from exc
         b = self.tilt * self.m[f] - cost * sigma[f] - q[f] @ w
         ef = rows[:, f]
+        if len(ef) > len(f):
+            # More equations than free assets: dependent whatever rounding says (LAPACK
+            # flags only exact zero pivots, so the Schur solve below may not notice).
+            raise _DependentRows("more budget and cap rows than free assets")
         x = cho_solve(chol, np.column_stack([b, -sigma[f], ef.T]), check_finite=False)
         u, du, v = x[:, 0], x[:, 1], x[:, 2:]
         schur = ef @ v

@@ -199,3 +199,23 @@ def test_target_volatility_with_costs_matches_clarabel(rng, structure, binding):
         assert net(w) >= net(wc) - 1e-6 * abs(net(wc))
     assert ours.ex_ante_volatility <= kwargs["target_volatility"] * (1 + 1e-8)
     np.testing.assert_allclose(w, wc, atol=5e-4)
+
+
+def test_more_rows_than_free_assets_are_dependent_whatever_the_rounding():
+    # Three free assets, the budget and three cap rows: four equations in three unknowns.
+    # Whether LAPACK's LU meets an exact zero pivot on the Schur complement depends on
+    # the machine's rounding (an AMD EPYC did not, and solved garbage with multipliers of
+    # 1e14): the count alone must say so.
+    from correlation_platform.portfolio.active_set import State, _DependentRows, _Problem
+
+    n = 3
+    q = np.eye(n) + 0.1
+    g = np.eye(n) - 0.3  # y_i <= 0.3 * sum(y), the homogenised caps of max Sharpe
+    prob = _Problem(
+        q, np.zeros(n), np.zeros(n), np.full(n, np.inf), np.zeros(n), (g, np.zeros(n)),
+        np.array([1.0, 2.0, 3.0]),
+    )  # fmt: skip
+    state = np.full(n, State.BUY, dtype=np.int8)
+    with pytest.raises(_DependentRows, match="more budget and cap rows than free assets"):
+        prob.solve(state, np.ones(n, dtype=bool), 0.0)
+    prob.solve(state, np.array([True, True, False]), 0.0)  # three equations: solvable
