@@ -24,11 +24,13 @@ FRED_URL = "https://api.stlouisfed.org/fred/series/observations"
 #: - ``DFF`` policy rate (effective federal funds rate): published by the New York Fed
 #:   at 9:00 ET the next business day -> 1 business day.
 #: - ``UNRATE`` unemployment rate: monthly, BLS Employment Situation, usually the first
-#:   Friday after the month (the 10th at the latest in 2010-2024) -> 10 days after the
-#:   month's end.
+#:   Friday after the month, by the 10th -> 10 days after the month's end.
 #: - ``CPIAUCSL`` CPI inflation (all items, year-on-year change: ``units="pc1"``): monthly,
-#:   BLS CPI release 10-15 days after the month's end (later after a government shutdown)
-#:   -> 20 days after it.
+#:   BLS CPI release 10-15 days after the month's end -> 20 days after it.
+#:
+#: A government shutdown delays the BLS releases beyond any fixed lag (September 2013's
+#: Employment Situation came on 22 October); a source that must be exact in such months
+#: needs FRED's vintage dates (ALFRED), which this preset does not read.
 #: - ``BAA10Y`` credit spread (Moody's Baa corporate yield minus the 10-year Treasury):
 #:   daily, on FRED the next business day -> 1 business day.
 #: - ``VIXCLS`` VIX close (CBOE): daily, on FRED the next business day -> 1 business day.
