@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys
 import time
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -118,7 +119,9 @@ def skfolio_fit(objective, x, kw, w0) -> float | None:
 
 
 def cell(structure, cap_n, objective, constrained, n, problems):
-    rng = np.random.default_rng(hash((structure, cap_n, objective)) % 2**32)
+    # crc32, not hash(): Python salts str hashes per process, so hash() drew other
+    # problems on every run (the machine-D results cannot be re-drawn).
+    rng = np.random.default_rng(zlib.crc32(f"{structure}/{cap_n}/{objective}".encode()))
     cap = min(cap_n / n, 1.0)
     ours, cones, gaps, peers, solvers = [], [], [], [], {}
     for k in range(problems):
