@@ -147,22 +147,22 @@ class PairExplainer(abc.ABC):
 
         base = loss(built)
         rng = np.random.default_rng(random_state)
-        pair_cols, market = self._columns()
-        raw = self._raw_market(features, returns.index[rows])
+        pair_cols, _ = self._columns()
+        raw = self.builder_.raw_market(features, returns.index[rows])
         n_rows, n_pairs = built.shape[0], built.shape[1]
         out = {}
         for label in [PAIR_GROUP, *(self.builder_.market_columns or [])]:
             rises = []
             for _ in range(n_repeats):
-                shuffled = built.copy()
                 if label == PAIR_GROUP:  # each pair's features shuffled across dates
                     order = rng.permuted(np.tile(np.arange(n_rows)[:, None], (1, n_pairs)), axis=0)
                     picked = built[order, np.arange(n_pairs)[None, :]]
+                    shuffled = built.copy()
                     shuffled[:, :, pair_cols] = picked[:, :, pair_cols]
                 else:  # a market feature is one value per date: shuffle the dates
                     moved = raw.copy()
                     moved[label] = raw[label].to_numpy()[rng.permutation(n_rows)]
-                    shuffled[:, :, market] = self._market(moved)[:, None, :]
+                    shuffled = self._with_market(built, moved)
                 rises.append(loss(shuffled) - base)
             out[label] = float(np.mean(rises))
         return pd.Series(out, name="importance").sort_values(ascending=False)
@@ -173,16 +173,11 @@ class PairExplainer(abc.ABC):
         n_pair = len(self.builder_.names) - n_market
         return slice(0, n_pair), slice(n_pair, n_pair + n_market)
 
-    def _raw_market(self, features: pd.DataFrame | None, dates: pd.Index) -> pd.DataFrame:
-        """The caller's market features at ``dates`` (one row per date, repeats kept)."""
-        columns = self.builder_.market_columns or []
-        if not columns:
-            return pd.DataFrame(index=range(len(dates)))
-        return features[columns].reindex(dates).reset_index(drop=True)
-
-    def _market(self, raw: pd.DataFrame) -> np.ndarray:
-        """The market block as the model reads it (scaled, projected) from raw values."""
-        return self.builder_.scaler.transform(raw).to_numpy()
+    def _with_market(self, built: np.ndarray, raw: pd.DataFrame) -> np.ndarray:
+        """A copy of ``built`` whose market block is read from ``raw`` (altered) values."""
+        out = built.copy()
+        out[:, :, self._columns()[1]] = self.builder_.scale_market(raw)[:, None, :]
+        return out
 
     def partial_dependence(
         self,
@@ -229,14 +224,12 @@ class PairExplainer(abc.ABC):
             grid = np.nanquantile(features[feature], np.linspace(0.05, 0.95, GRID_POINTS))
         rows = self._input_rows(np.array([row]))
         built = self.builder_.build(returns, features, rows, pairs=self.pairs_)
-        raw = self._raw_market(features, returns.index[rows])
-        _, market = self._columns()
+        raw = self.builder_.raw_market(features, returns.index[rows])
         values = []
         for v in grid:
             moved = raw.copy()
             moved[feature] = v
-            x = built.copy()
-            x[:, :, market] = self._market(moved)[:, None, :]
+            x = self._with_market(built, moved)
             values.append(float(np.tanh(self._predict_built(x, 1)).mean()))
         return pd.Series(values, index=pd.Index(grid, name=feature), name="average correlation")
 
@@ -291,8 +284,8 @@ class PairExplainer(abc.ABC):
             return float(np.tanh(self._predict_built(x, 1)).mean())
 
         before, after = average(then), average(now)
-        pair_cols, market = self._columns()
-        raw = self._raw_market(features, returns.index[rows])
+        pair_cols, _ = self._columns()
+        raw = self.builder_.raw_market(features, returns.index[rows])
         raw_then, raw_now = raw.iloc[:half].reset_index(drop=True), raw.iloc[half:]
         raw_now = raw_now.reset_index(drop=True)
         held = now.copy()
@@ -301,8 +294,7 @@ class PairExplainer(abc.ABC):
         for name in self.builder_.market_columns or []:
             moved = raw_now.copy()
             moved[name] = raw_then[name]
-            held = now.copy()
-            held[:, :, market] = self._market(moved)[:, None, :]
+            held = self._with_market(now, moved)
             records.append(
                 (name, raw_then[name].iloc[-1], raw_now[name].iloc[-1], after - average(held))
             )

@@ -209,6 +209,43 @@ class PairFeatureBuilder:
         """Index of ``z_base`` on the built array's last axis (None without a base)."""
         return self.names.index("z_base") if getattr(self, "base", None) is not None else None
 
+    def raw_market(self, features: pd.DataFrame | None, dates: pd.Index) -> pd.DataFrame:
+        """The fitted market features as the caller gave them, one row per date.
+
+        Parameters
+        ----------
+        features : pandas.DataFrame or None
+            The feature panel (the fitted columns at least).
+        dates : pandas.Index
+            Dates wanted, repeats allowed (rows of the panel; missing ones are NaN).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``len(dates)`` rows on a range index, the fitted columns.
+        """
+        columns = self.market_columns or []
+        if not columns:
+            return pd.DataFrame(index=range(len(dates)))
+        if features is None:
+            raise ValueError("fitted with market features: pass the feature panel")
+        return features[columns].reindex(dates).reset_index(drop=True)
+
+    def scale_market(self, raw: pd.DataFrame) -> np.ndarray:
+        """Raw market features as the model reads them: scaled, projected with PCA.
+
+        Parameters
+        ----------
+        raw : pandas.DataFrame
+            From :meth:`raw_market` (possibly altered, e.g. one column shuffled).
+
+        Returns
+        -------
+        numpy.ndarray
+            (len(raw), K), K = ``len(market_names)``.
+        """
+        return self.scaler.transform(raw).to_numpy()
+
     def market_block(self, features: pd.DataFrame, dates: pd.Index) -> np.ndarray:
         """The scaled (or projected) market features at ``dates``, (len(dates), K).
 
@@ -224,10 +261,7 @@ class PairFeatureBuilder:
         numpy.ndarray
             One row per date.
         """
-        if features is None:
-            raise ValueError("fitted with market features: pass the feature panel")
-        raw = features[self.market_columns].reindex(dates)
-        return self.scaler.transform(raw).to_numpy()
+        return self.scale_market(self.raw_market(features, dates))
 
     def build(
         self,

@@ -71,7 +71,7 @@ def trained_forecasters(
     test = selection.test_mean
     context.log.info(f"{family}: params {selection.params}, test losses {test}, {seconds:.1f}s")
     params = forecaster.get_params()
-    explained, explanation_meta = {}, {}
+    explained, explanation_meta, explanation = {}, {}, None
     if isinstance(forecaster, PairExplainer):
         explanation = explain(forecaster, asset_returns, features)
         png = explanation_png(explanation)
@@ -128,7 +128,7 @@ def trained_forecasters(
         "model_uri": logged.model_uri,
         "registered_version": logged.registered_version,
     }
-    if explanation_meta:
+    if explanation is not None:
         record["explanation"] = explanation.to_dict()
     return Output(
         record,
