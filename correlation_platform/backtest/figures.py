@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 
 from correlation_platform.backtest.metrics import drawdown, rolling_volatility
 from correlation_platform.forecasters import FORECASTERS
+from correlation_platform.forecasters.explain import TOP_IMPORTANCES
 
 #: One colour per run in every figure: the families in registry order, then references.
 PALETTE = qualitative.D3
@@ -322,7 +323,7 @@ def explanation_figure(explanation) -> go.Figure:
         column_widths=[0.4] + [0.6 / max(1, len(curves))] * len(curves),
         subplot_titles=["permutation importance (rise in Fisher-z MSE)", *curves],
     )
-    top = explanation.importances.head(12)[::-1]
+    top = explanation.importances.head(TOP_IMPORTANCES)[::-1]
     fig.add_trace(
         go.Bar(
             x=top.to_numpy(),

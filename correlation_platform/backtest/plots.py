@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
+from correlation_platform.forecasters.explain import TOP_IMPORTANCES
+
 
 def figure_png(fig) -> bytes:
     """A matplotlib figure as PNG bytes (90 dpi, tight); the figure is closed.
@@ -93,10 +95,6 @@ def correlation_heatmaps_png(
     fig.colorbar(im, ax=axes, shrink=0.8)
     fig.suptitle(title)
     return figure_png(fig)
-
-
-#: Bars of an importance chart: beyond a dozen the tail is noise a reader skips.
-TOP_IMPORTANCES = 12
 
 
 def explanation_png(explanation) -> bytes:

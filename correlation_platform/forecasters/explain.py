@@ -46,6 +46,9 @@ GRID_POINTS = 9
 #: Market features whose partial dependence :func:`explain` draws by default: a quant
 #: reads three curves; beyond that the importances table says enough.
 TOP_FEATURES = 3
+#: Bars of an importance or forecast-move chart: beyond a dozen the tail is noise a
+#: reader skips.
+TOP_IMPORTANCES = 12
 #: Row of a :class:`ForecastMove` holding what one-at-a-time contributions leave out.
 INTERACTION = "interaction (inputs moving together)"
 
