@@ -2,11 +2,14 @@
 FROM python:3.11-slim
 ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1 DAGSTER_HOME=/opt/dagster/home CORRPLAT_HOME=/opt/corrplat
 WORKDIR /opt/dagster/app
-COPY pyproject.toml constraints.txt README.md ./
+COPY pyproject.toml constraints.txt requirements.lock README.md ./
 COPY correlation_platform ./correlation_platform
-# Set PIP_EXTRA_INDEX_URL to PyTorch's CPU wheel index at build time to keep CUDA out of
-# the image (torch==2.13.0 is pinned in constraints.txt either way).
-ARG PIP_EXTRA_INDEX_URL=""
-RUN pip install -c constraints.txt .
+# The image is exactly requirements.lock (hash-checked), then the project without dependencies.
+# The lock's torch is the CPU build 2.13.0+cpu: inside an image, take it from PyTorch's CPU
+# wheel index (TORCH_INDEX); the lock's --find-links line names the project machines' folder.
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+RUN pip install --require-hashes --no-deps --extra-index-url "${TORCH_INDEX}" -r requirements.lock \
+    && pip install --no-deps --no-build-isolation . \
+    && pip check
 COPY docker/dagster.yaml ${DAGSTER_HOME}/dagster.yaml
 COPY docker/workspace.yaml ./docker/workspace.yaml

@@ -3,18 +3,41 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# Every package at an exact version with its hashes (tools/lock.py; `make lock` regenerates it).
+LOCK   := requirements.lock
+UV_VERSION := $(or $(shell sed -n "s/^uv==\([0-9.]*\).*/\1/p" $(LOCK) 2>/dev/null),0.13.8)
 
 export CORRPLAT_HOME ?= $(CURDIR)/.corrplat
 export DAGSTER_HOME  ?= $(CORRPLAT_HOME)/dagster
 
-.PHONY: install run test lint format validate ui replay bench clean
+.PHONY: install uv lock lock-upgrade run test lint format validate ui replay bench clean
 
-$(STAMP): pyproject.toml constraints.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -qq -c constraints.txt -e ".[dev]"
+# The venv is made exactly the lock (uv pip sync: missing packages installed, others removed),
+# then the project itself is installed editable without dependencies; pip check must be clean.
+$(STAMP): $(LOCK) pyproject.toml
+	@$(MAKE) --no-print-directory uv
+	$(BIN)/uv pip sync -q --python $(BIN)/python --require-hashes $(LOCK)
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# The venv (Python 3.11, the lock's) with the lock's version of uv in it.
+uv:
+	@test -x $(BIN)/python || $(PYTHON) -c 'import sys; v = "%d.%d" % sys.version_info[:2]; sys.exit(0 if v == "3.11" else "requirements.lock is resolved for Python 3.11, $(PYTHON) is " + v + ": make PYTHON=python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/uv --version 2>/dev/null | grep -qx "uv $(UV_VERSION)" || $(BIN)/python -m pip install -qq "uv==$(UV_VERSION)"
+
+# Regenerate requirements.lock after changing pyproject.toml or constraints.txt (existing pins
+# are kept where they still fit); lock-upgrade moves every package to the newest allowed.
+lock: uv
+	$(BIN)/python tools/lock.py compile
+	$(MAKE) install
+
+lock-upgrade: uv
+	$(BIN)/python tools/lock.py compile --upgrade
+	$(MAKE) install
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
@@ -25,6 +48,7 @@ run: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m correlation_platform.orchestration.materialize_all $(if $(OBJECTIVE),--objective $(OBJECTIVE))
 
 test: install
+	$(BIN)/python tools/lock.py check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
