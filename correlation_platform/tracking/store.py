@@ -7,12 +7,10 @@ Defaults keep everything under ``CORRPLAT_HOME/mlflow`` (SQLite backend + local 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
 import sqlite3
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,6 +25,10 @@ from mlflow.tracking import MlflowClient
 from correlation_platform.forecasters import CorrelationForecaster
 from correlation_platform.paths import subdir
 from correlation_platform.tracking.pyfunc import ForecasterPyfunc
+from correlation_platform.tracking.registry import (
+    MlflowUnavailableError,
+    RegistryVersions,
+)
 
 log = logging.getLogger(__name__)
 REGISTERED_MODEL = "correlation_forecaster"
@@ -63,8 +65,17 @@ def pip_requirements(*, extra: tuple[str, ...] = ()) -> list[str]:
     return [f"{name}=={version(name).split('+')[0]}" for name in (*RUNTIME_PACKAGES, *extra)]
 
 
-#: Reachability check: tries, first wait (doubling) and per-request timeout, in seconds.
+#: Reachability check: tries, first wait (doubling) and per-request timeout, in seconds. A
+#: server that accepts and never answers costs 3 x 5 + 1 + 2 = 18 s, a closed port 3 s.
 PING_ATTEMPTS, PING_BACKOFF, PING_TIMEOUT = 3, 1.0, 5.0
+#: MLflow's own HTTP client, bounded for a server that goes away mid-step (its defaults, 7
+#: retries with backoff factor 2 and 120 s timeouts, wait many minutes): at most
+#: (1 + 1) x 20 s + 1 s per request. Set the variables to override.
+HTTP_BOUNDS = {
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+}
 
 
 def metric_key(name: str) -> str:
@@ -84,10 +95,6 @@ def metric_key(name: str) -> str:
         A valid key (runs of refused characters collapse to one ``_``).
     """
     return re.sub(r"[^\w\-. /]+", "_", name).strip("_ ")
-
-
-class MlflowUnavailableError(RuntimeError):
-    """The tracking store cannot be reached."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,7 @@ class LoggedForecaster:
     experiment_id: str
 
 
-class MlflowStore:
+class MlflowStore(RegistryVersions):
     """Our MLflow tracking and registry: runs, models, aliases, decisions and reports.
 
     Parameters
@@ -141,9 +148,17 @@ class MlflowStore:
         self.artifact_root = artifact_root or (
             (subdir("mlflow") / "artifacts").as_uri() if local else None
         )
+        if self.tracking_uri.startswith(("http://", "https://")):
+            for name, value in HTTP_BOUNDS.items():
+                os.environ.setdefault(name, value)
 
     def check_reachable(
-        self, *, attempts: int = PING_ATTEMPTS, backoff: float = PING_BACKOFF
+        self,
+        *,
+        attempts: int = PING_ATTEMPTS,
+        backoff: float = PING_BACKOFF,
+        doing: str = "training",
+        consequence: str = "Nothing was trained or registered.",
     ) -> None:
         """Fail fast, with one clear message, when the tracking store cannot be reached.
 
@@ -156,6 +171,10 @@ class MlflowStore:
             Tries, ``backoff`` x 2^k seconds apart.
         backoff : float
             First wait in seconds.
+        doing : str, default "training"
+            What needed the store, for the message.
+        consequence : str
+            What the caller did not do, for the message.
 
         Raises
         ------
@@ -179,8 +198,8 @@ class MlflowStore:
                     time.sleep(backoff * 2**k)
         raise MlflowUnavailableError(
             f"MLflow tracking store {self.tracking_uri} is unreachable after {attempts} "
-            f"attempts ({type(last).__name__}: {last}); start it or point MLFLOW_TRACKING_URI "
-            "at a running server. Nothing was trained or registered."
+            f"attempts while {doing} ({type(last).__name__}: {last}); start it or point "
+            f"MLFLOW_TRACKING_URI at a running server. {consequence}"
         )
 
     def close_orphans(self, is_alive: Callable[[str], bool]) -> list[str]:
@@ -331,6 +350,10 @@ class MlflowStore:
         self.client.set_model_version_tag(
             self.registered_model, version_, "run_id", run.info.run_id
         )
+        if "dagster.run_id" in (tags or {}):  # whose finishing makes this version complete
+            self.client.set_model_version_tag(
+                self.registered_model, version_, "dagster.run_id", tags["dagster.run_id"]
+            )
         return LoggedForecaster(
             run_id=run.info.run_id,
             model_uri=info.model_uri,
@@ -422,173 +445,3 @@ class MlflowStore:
                 path = Path(tmp) / name
                 path.write_text(text, encoding="utf-8")
                 client.log_artifact(run_id, str(path), artifact_path="backtest")
-
-    def set_alias(self, alias: str, version_: str) -> None:
-        """Point an alias at a registry version.
-
-        Parameters
-        ----------
-        alias : str
-            The alias.
-        version_ : str
-            The version.
-        """
-        self.client.set_registered_model_alias(self.registered_model, alias, version_)
-
-    def alias_version(self, alias: str) -> str | None:
-        """The registry version an alias points to.
-
-        Parameters
-        ----------
-        alias : str
-            ``"champion"`` or ``"challenger"``.
-
-        Returns
-        -------
-        str or None
-            The version, None when the alias is not set.
-        """
-        try:
-            return str(self.client.get_model_version_by_alias(self.registered_model, alias).version)
-        except MlflowException:
-            return None
-
-    def version_tags(self, version_: str) -> dict[str, str]:
-        """The tags of a registry version.
-
-        Parameters
-        ----------
-        version_ : str
-            The version.
-
-        Returns
-        -------
-        dict of str to str
-            Its tags (``family``, ...).
-        """
-        return dict(self.client.get_model_version(self.registered_model, version_).tags)
-
-    def model_uri(self, alias: str) -> str:
-        """``models:/<registered model>@<alias>``.
-
-        Parameters
-        ----------
-        alias : str
-            The alias.
-
-        Returns
-        -------
-        str
-            The URI.
-        """
-        return f"models:/{self.registered_model}@{alias}"
-
-    def load_pyfunc(self, alias: str = "champion"):
-        """The MLflow pyfunc model of an alias.
-
-        Parameters
-        ----------
-        alias : str, default "champion"
-            The alias.
-
-        Returns
-        -------
-        mlflow.pyfunc.PyFuncModel
-            The loaded model.
-        """
-        self.activate()
-        with _installed_code_only():
-            return mlflow.pyfunc.load_model(self.model_uri(alias))
-
-    def load_recorded(self, version_: str, alias: str = "champion") -> RecordedModel:
-        """Load the version Dagster recorded, and say if the alias was moved since.
-
-        Predictions must come from the model the lineage names: an alias moved by hand in
-        the MLflow UI would otherwise change the forecasts while Dagster still shows the
-        old version.
-
-        Parameters
-        ----------
-        version_ : str
-            The registry version in the lineage (``champion_forecaster``).
-        alias : str
-            The alias that should point at it.
-
-        Returns
-        -------
-        RecordedModel
-        """
-        now = self.alias_version(alias)
-        mismatch = ""
-        if now != str(version_):
-            mismatch = (
-                f"registry alias '{alias}' points at version {now}, but the lineage recorded "
-                f"version {version_} (moved outside Dagster?): version {version_} is used; "
-                "re-materialise champion_forecaster to adopt the registry's choice"
-            )
-        return RecordedModel(
-            forecaster=self.load_forecaster(str(version_)),
-            version=str(version_),
-            alias_version=now,
-            mismatch=mismatch,
-        )
-
-    def load_forecaster(self, alias_or_version: str = "champion") -> CorrelationForecaster:
-        """The fitted forecaster of a registry alias or version.
-
-        Parameters
-        ----------
-        alias_or_version : str, default "champion"
-            An alias, or a version number.
-
-        Returns
-        -------
-        CorrelationForecaster
-            The unpickled model (our installed code, not a logged copy).
-        """
-        self.activate()
-        ref = (
-            f"models:/{self.registered_model}/{alias_or_version}"
-            if alias_or_version.isdigit()
-            else self.model_uri(alias_or_version)
-        )
-        with _installed_code_only():
-            return mlflow.pyfunc.load_model(ref).unwrap_python_model().forecaster
-
-
-@dataclass(frozen=True)
-class RecordedModel:
-    """A model version as Dagster's lineage recorded it, checked against the registry.
-
-    Attributes
-    ----------
-    forecaster : CorrelationForecaster
-        The recorded version's model.
-    version : str
-        The recorded (and loaded) registry version.
-    alias_version : str or None
-        Where the alias points now.
-    mismatch : str
-        Empty when they agree; otherwise a sentence naming both versions.
-    """
-
-    forecaster: CorrelationForecaster
-    version: str
-    alias_version: str | None
-    mismatch: str
-
-
-@contextlib.contextmanager
-def _installed_code_only():
-    """Undo MLflow's prepending of a model's logged ``code_paths`` to ``sys.path``.
-
-    Models logged before code_paths were dropped carry a training-time copy of this
-    package; MLflow puts it first on ``sys.path``, where every process started afterwards
-    (the backtest's worker processes inherit ``sys.path``) would import that stale copy.
-    The model unpickles against the package already imported here.
-    """
-    saved = list(sys.path)
-    try:
-        yield
-    finally:
-        sys.path[:] = saved

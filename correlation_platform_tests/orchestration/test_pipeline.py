@@ -1,11 +1,14 @@
 """The whole asset graph, in process, on a small synthetic universe."""
 
 import json
+import shutil
+import socket
 
 import pandas as pd
 import pytest
-from dagster import AssetKey, DagsterInstance
+from dagster import AssetKey, AssetSelection, DagsterInstance, materialize
 
+from correlation_platform.definitions import build_definitions
 from correlation_platform.forecasters import FORECASTERS
 from correlation_platform.linalg import is_correlation_matrix
 from correlation_platform.orchestration.materialize_all import materialize_all
@@ -21,7 +24,7 @@ SETTINGS = PlatformSettings(
 
 
 @pytest.mark.slow
-def test_materialize_whole_graph_on_synthetic(corrplat_home):
+def test_materialize_whole_graph_on_synthetic(corrplat_home, monkeypatch):
     instance = DagsterInstance.ephemeral()
     out = materialize_all(
         instance=instance, resources={"market_data": SYNTHETIC, "settings": SETTINGS}
@@ -79,6 +82,29 @@ def test_materialize_whole_graph_on_synthetic(corrplat_home):
     assert {"importances", "explanation"} <= set(gbm_meta)
     assert "What drives the forecasts of the feature-learning families" in page
     assert "<h3>gbm</h3>" in page and "<h3>lstm</h3>" in page
+
+    # The tracking server goes away: the day's chain still forecasts from the champion
+    # step's verified local copy, writes its orders and raises one alert naming the URI.
+    assert champion["local_copy"]["version"] == champion["registered_version"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", down)
+    shutil.rmtree(corrplat_home / "outbox" / day)
+    defs = build_definitions({"market_data": SYNTHETIC, "settings": SETTINGS})
+    result = materialize(
+        list(defs.assets),
+        instance=instance,
+        resources=dict(defs.resources),
+        selection=AssetSelection.groups("predictions", "monitoring"),
+        partition_key=day,
+    )
+    assert result.success
+    assert json.loads((corrplat_home / "outbox" / day / "orders.json").read_text())["orders"]
+    alert = json.loads((corrplat_home / "alerts" / f"tracking_unavailable-{day}.json").read_text())
+    assert down in json.dumps(alert)
+    event = instance.get_latest_materialization_event(AssetKey("predicted_correlation"))
+    assert event.asset_materialization.metadata["model_loaded_from"].value == "local copy"
 
 
 @pytest.mark.slow

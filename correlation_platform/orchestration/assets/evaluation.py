@@ -13,6 +13,7 @@ from correlation_platform.orchestration.resources import (
     PlatformSettings,
 )
 from correlation_platform.paths import subdir
+from correlation_platform.tracking import MlflowUnavailableError
 
 GROUP = "evaluation"
 #: The indicator that splits calm from stress days, when the source has it.
@@ -100,12 +101,21 @@ def backtest_report(
     }
     run_id = records.get(champion, champion_forecaster).get("mlflow_run_id")
     if run_id:
-        mlflow.store().log_backtest(
-            run_id,
-            path,
-            headline,
-            {"verdict.md": report.markdown, "regimes.md": main.regimes.to_markdown()},
-        )
+        try:
+            store = mlflow.store()
+            store.check_reachable(
+                doing="attaching the backtest report to the champion's run",
+                consequence=f"The report is at {path}; it was not attached to MLflow.",
+            )
+            store.log_backtest(
+                run_id,
+                path,
+                headline,
+                {"verdict.md": report.markdown, "regimes.md": main.regimes.to_markdown()},
+            )
+        except MlflowUnavailableError as exc:  # the report is written: never block on MLflow
+            context.log.warning(str(exc))
+            run_id = None
     images = "\n\n".join(markdown_image(png, name) for name, png in report.images.items())
     table = report.metrics_table
     return Output(

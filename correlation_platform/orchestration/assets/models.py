@@ -23,8 +23,11 @@ from correlation_platform.orchestration.resources import (
     MlflowResource,
     PlatformSettings,
 )
+from correlation_platform.paths import subdir
 
 GROUP = "models"
+#: The registry aliases the champion step moves, in that order.
+ROLES = ("champion", "challenger")
 
 
 @asset(group_name=GROUP, partitions_def=forecaster_partitions, kinds={"mlflow", "scikit-learn"})
@@ -145,10 +148,19 @@ def trained_forecasters(
 
 
 def _dagster_run_alive(context: AssetExecutionContext, run_id: str) -> bool:
+    return _dagster_run_state(context, run_id) == "running"
+
+
+def _dagster_run_state(context: AssetExecutionContext, run_id: str) -> str:
+    """``running``, ``success``, or the status of a run that ended otherwise (or ``unknown``)."""
     if run_id == context.run.run_id:
-        return True
+        return "running"
     run = context.instance.get_run_by_id(run_id)
-    return run is not None and not run.is_finished
+    if run is None:
+        return "unknown"
+    if not run.is_finished:
+        return "running"
+    return "success" if run.is_success else run.status.value.lower()
 
 
 @asset(group_name=GROUP, kinds={"mlflow"}, automation_condition=AutomationCondition.eager())
@@ -168,6 +180,15 @@ def champion_forecaster(
         )
     records = {rec["family"]: rec for rec in trained_forecasters.values()}
     store = mlflow.store()
+    store.check_reachable(
+        doing="selecting the champion", consequence="No alias moved; the champion is unchanged."
+    )
+    incomplete = store.mark_incomplete(lambda run_id: _dagster_run_state(context, run_id))
+    if incomplete:
+        context.log.warning(
+            f"versions {', '.join(incomplete)} were registered by runs that did not finish: "
+            "marked status=incomplete, never made champion or challenger"
+        )
     current_version = store.alias_version("champion")
     current = store.version_tags(current_version).get("family") if current_version else None
     selection = select_champion(
@@ -183,8 +204,11 @@ def champion_forecaster(
     if missing:
         context.log.warning(decision.reason)
     else:
-        store.set_alias("champion", records[decision.champion]["registered_version"])
-        store.set_alias("challenger", records[decision.challenger]["registered_version"])
+        roles = {r: records[getattr(decision, r)]["registered_version"] for r in ROLES}
+        for version_ in roles.values():  # both checked before either alias moves
+            store.require_complete(version_)
+        for role, version_ in roles.items():
+            store.set_alias(role, version_)
     context.log.info(f"champion decision: {decision.reason}")
     store.log_decision(
         run_name=f"champion-selection-{context.run.run_id[:8]}",
@@ -200,6 +224,9 @@ def champion_forecaster(
         )
     if missing and current_version:  # the alias did not move: describe the version it holds
         champion_record = {**champion_record, "registered_version": current_version}
+    # The daily run forecasts from this verified copy, without the tracking server.
+    local = store.keep_local_copy(champion_record["registered_version"], subdir("models"))
+    context.log.info(f"verified local copy of {local.describe()}: {local.file}")
     table_md = table.assign(
         role=[
             "champion"
@@ -219,6 +246,7 @@ def champion_forecaster(
         "evidence": decision.evidence,
         "previous_champion": current,
         "comparison": table.reset_index(names="family").to_dict(orient="records"),
+        "local_copy": local.to_dict(),
     }
     return Output(
         out,

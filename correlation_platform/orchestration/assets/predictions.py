@@ -54,6 +54,7 @@ from correlation_platform.portfolio import (
     starting_book,
 )
 from correlation_platform.portfolio.orders import ORDER_COLUMNS
+from correlation_platform.tracking.model_copy import LocalModelCopy
 from correlation_platform.units import TRADING_DAYS
 
 GROUP = "predictions"
@@ -90,9 +91,21 @@ def predicted_correlation(
     never by a model that saw later data.
     """
     known, info = _known(asset_returns, context.partition_key)
-    recorded = mlflow.store().load_recorded(champion_forecaster["registered_version"])
-    if recorded.mismatch:
-        context.log.warning(recorded.mismatch)
+    recorded = mlflow.store().load_recorded(
+        champion_forecaster["registered_version"],
+        local=LocalModelCopy.from_dict(champion_forecaster.get("local_copy")),
+    )
+    context.log.info(f"champion version {recorded.version} loaded from the {recorded.source}")
+    for message in (recorded.mismatch, *recorded.notes):
+        if message:
+            context.log.warning(message)
+    if recorded.unavailable:
+        context.log.warning(recorded.unavailable)
+        write_alert(
+            "tracking_unavailable",
+            context.partition_key,
+            {"step": "predicted_correlation", "message": recorded.unavailable},
+        )
     features = features_for(champion_forecaster["champion"], feature_panel)
     if features is not None:
         features = features.loc[: known.index[-1]]
@@ -146,6 +159,8 @@ def predicted_correlation(
             "model_version": recorded.version,
             "registry_alias_version": recorded.alias_version or "none",
             "registry_mismatch": recorded.mismatch or "none",
+            "model_loaded_from": recorded.source,
+            "tracking_unavailable": recorded.unavailable or "no",
             "model_train_end": str(train_end.date()),
             "model_source": model.source,
             "model_fitted_until": str(model.fitted_until.date()),
