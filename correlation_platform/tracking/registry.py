@@ -7,6 +7,7 @@ which provides ``client``, ``registered_model``, ``activate`` and ``check_reacha
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -28,6 +29,8 @@ from correlation_platform.tracking.model_copy import (
 
 #: Version tag recording whether the run that registered a version finished.
 STATUS_TAG = "status"
+#: MLflow's download progress bar: a carriage-return animation in every step's log.
+PROGRESS_BAR = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
 
 
 class MlflowUnavailableError(RuntimeError):
@@ -234,14 +237,23 @@ class RegistryVersions:
             )
 
     def _download(self, version_: str, folder: Path) -> Path:
-        """Download a version's model directory into ``folder``."""
+        """Download a version's model directory into ``folder`` (no progress bar in logs)."""
         import mlflow.artifacts
 
-        return Path(
-            mlflow.artifacts.download_artifacts(
-                artifact_uri=f"models:/{self.registered_model}/{version_}", dst_path=str(folder)
+        saved = os.environ.get(PROGRESS_BAR)
+        os.environ[PROGRESS_BAR] = "false"  # MLflow reads it per download
+        try:
+            return Path(
+                mlflow.artifacts.download_artifacts(
+                    artifact_uri=f"models:/{self.registered_model}/{version_}",
+                    dst_path=str(folder),
+                )
             )
-        )
+        finally:
+            if saved is None:
+                os.environ.pop(PROGRESS_BAR, None)
+            else:
+                os.environ[PROGRESS_BAR] = saved
 
     def keep_local_copy(self, version_: str, folder: Path) -> LocalModelCopy:
         """Download a version's model file, verify it and keep a checksummed copy.
