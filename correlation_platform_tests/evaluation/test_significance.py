@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
@@ -12,7 +14,11 @@ from correlation_platform.evaluation import (
     probabilistic_sharpe_ratio,
     sharpe_difference_test,
 )
-from correlation_platform.evaluation.significance import expected_maximum_sharpe, newey_west_lags
+from correlation_platform.evaluation.significance import (
+    block_size_rule,
+    expected_maximum_sharpe,
+    newey_west_lags,
+)
 
 A = np.array([0.02, -0.01, 0.03, 0.00, -0.02, 0.01, 0.04, -0.03, 0.02, 0.01, -0.01, 0.02])
 B = np.array([0.01, 0.00, 0.01, -0.01, -0.01, 0.02, 0.02, -0.02, 0.01, 0.00, 0.00, 0.01])
@@ -83,6 +89,48 @@ def test_holm_matches_statsmodels():
 
 def test_newey_west_rule():
     assert newey_west_lags(100) == 4 and newey_west_lags(5000) == 9
+
+
+@pytest.mark.parametrize("lags", [1, 3, 7])
+def test_ledoit_wolf_hac_with_lags_matches_statsmodels_newey_west(lags):
+    # statsmodels' Bartlett-kernel long-run covariance of the demeaned moment series is an
+    # independent implementation of Ledoit-Wolf (2008, eq. 9)'s Psi.
+    from statsmodels.stats.sandwich_covariance import S_hac_simple
+
+    rng = np.random.default_rng(lags)
+    e = rng.standard_t(5, size=(500, 2))
+    a = 0.001 + 0.01 * e[:, 0]
+    b = 0.0005 + 0.01 * (0.6 * e[:, 0] + 0.8 * e[:, 1])
+    a[1:] += 0.4 * a[:-1]  # serial dependence, so the lag terms matter
+    y = np.column_stack([a, b, a**2, b**2])
+    mu_a, mu_b, g_a, g_b = y.mean(axis=0)
+    va, vb = g_a - mu_a**2, g_b - mu_b**2
+    grad = np.array([g_a / va**1.5, -g_b / vb**1.5, -0.5 * mu_a / va**1.5, 0.5 * mu_b / vb**1.5])
+    psi = S_hac_simple(y - y.mean(axis=0), nlags=lags) / len(y)
+    se = np.sqrt(grad @ psi @ grad / len(y))
+    res = sharpe_difference_test(a, b, lags=lags)
+    assert res.standard_error == pytest.approx(se, rel=1e-10)
+    assert res.standard_error != pytest.approx(sharpe_difference_test(a, b, lags=0).standard_error)
+
+
+@given(st.lists(st.floats(0.0, 1.0), min_size=1, max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_holm_matches_statsmodels_on_random_pvalues(p):
+    p = np.array(p)
+    np.testing.assert_allclose(holm_adjust(p), multipletests(p, method="holm")[1], atol=1e-12)
+
+
+def test_holm_step_down_is_monotone_worked_by_hand():
+    # sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 = 0.02, 0.03, 0.06, 0.04: the last is
+    # lifted to the running maximum 0.06 (a larger raw p-value never gets a smaller one).
+    np.testing.assert_allclose(
+        holm_adjust(np.array([0.01, 0.04, 0.03, 0.005])), [0.03, 0.06, 0.06, 0.02]
+    )
+
+
+@pytest.mark.parametrize(("n_obs", "block"), [(5, 2), (27, 3), (100, 5), (1000, 10), (5000, 17)])
+def test_bootstrap_block_rule_is_the_cube_root(n_obs, block):
+    assert block_size_rule(n_obs) == block
 
 
 def _pair(rng, t, shift=0.0):
