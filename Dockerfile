@@ -5,10 +5,12 @@ WORKDIR /opt/dagster/app
 COPY pyproject.toml constraints.txt requirements.lock README.md ./
 COPY correlation_platform ./correlation_platform
 # The image is exactly requirements.lock (hash-checked), then the project without dependencies.
-# The lock's torch is the CPU build 2.13.0+cpu: inside an image, take it from PyTorch's CPU
-# wheel index (TORCH_INDEX); the lock's --find-links line names the project machines' folder.
-ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
-RUN pip install --require-hashes --no-deps --extra-index-url "${TORCH_INDEX}" -r requirements.lock \
+# The lock's torch is the CPU build 2.13.0+cpu, which PyPI does not serve: build with
+# TORCH_INDEX set to PyTorch's CPU wheel index (docker compose build --build-arg TORCH_INDEX=...)
+# or the install stops at torch; the lock's --find-links names the project machines' folder.
+ARG TORCH_INDEX=""
+RUN pip install --require-hashes --no-deps ${TORCH_INDEX:+--extra-index-url "$TORCH_INDEX"} \
+        -r requirements.lock \
     && pip install --no-deps --no-build-isolation . \
     && pip check
 COPY docker/dagster.yaml ${DAGSTER_HOME}/dagster.yaml
