@@ -27,6 +27,22 @@ class DamagedModelError(RuntimeError):
     """A model file that does not load as the forecaster it was recorded as."""
 
 
+def describe_version(registered_model: str, version: str, family: str) -> str:
+    """A registry version in words an operator can look up in the registry.
+
+    Parameters
+    ----------
+    registered_model, version, family : str
+        What it is.
+
+    Returns
+    -------
+    str
+        ``registered model 'x' version v (family f)``.
+    """
+    return f"registered model '{registered_model}' version {version} (family {family})"
+
+
 @dataclass(frozen=True)
 class LocalModelCopy:
     """A verified copy of one registered version's model file under ``CORRPLAT_HOME``.
@@ -66,10 +82,7 @@ class LocalModelCopy:
         str
             ``registered model 'x' version v (family f)``.
         """
-        return (
-            f"registered model '{self.registered_model}' version {self.version} "
-            f"(family {self.family})"
-        )
+        return describe_version(self.registered_model, self.version, self.family)
 
     def to_dict(self) -> dict:
         """The copy as a JSON-serialisable record (stored in the champion's asset).
@@ -195,9 +208,7 @@ def save_copy(
         When the downloaded file does not load as a forecaster of ``family``.
     """
     data = source.read_bytes()
-    where = (
-        f"registered model '{registered_model}' version {version} (family {family}), {source.name}"
-    )
+    where = f"{describe_version(registered_model, version, family)}, {source.name}"
     forecaster = unpickle_forecaster(data, where=where)
     if forecaster.name != family:
         raise DamagedModelError(f"{where} holds a {forecaster.name} forecaster, not {family}")

@@ -21,6 +21,7 @@ from correlation_platform.forecasters import CorrelationForecaster
 from correlation_platform.tracking.model_copy import (
     DamagedModelError,
     LocalModelCopy,
+    describe_version,
     load_copy,
     model_file,
     save_copy,
@@ -206,7 +207,7 @@ class RegistryVersions:
             family = self.version_tags(version_).get("family", "unknown")
         except MlflowException:
             family = "unknown"
-        return f"registered model '{self.registered_model}' version {version_} (family {family})"
+        return describe_version(self.registered_model, version_, family)
 
     def load_forecaster(self, alias_or_version: str = "champion") -> CorrelationForecaster:
         """The fitted forecaster of a registry alias or version.
