@@ -250,9 +250,10 @@ def load_copy(copy: LocalModelCopy) -> CorrelationForecaster:
     if not path.exists():
         raise DamagedModelError(f"{where} is missing")
     data = path.read_bytes()
-    if sha256_of(data) != copy.sha256:
+    found = sha256_of(data)
+    if found != copy.sha256:
         raise DamagedModelError(
-            f"{where} has sha256 {sha256_of(data)[:12]}..., not the {copy.sha256[:12]}... "
+            f"{where} has sha256 {found[:12]}..., not the {copy.sha256[:12]}... "
             "recorded when it was verified (altered or truncated)"
         )
     return unpickle_forecaster(data, where=where)
